@@ -1,0 +1,144 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/plinthdev/plinth/auth"
+	"github.com/plinthdev/plinth/schema"
+	"github.com/plinthdev/plinth/store"
+)
+
+// authCollection resolves {collection} and requires it to be an auth collection.
+func (s *Server) authCollection(r *http.Request) (*schema.Collection, error) {
+	c, err := s.collection(r)
+	if err != nil {
+		return nil, err
+	}
+	if !c.IsAuth() {
+		return nil, badRequest("The collection is not an auth collection.", nil)
+	}
+	return c, nil
+}
+
+func (s *Server) authMethods(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.authCollection(r)
+	if err != nil {
+		return err
+	}
+	opts := c.Auth
+	if opts == nil {
+		opts = schema.DefaultAuthOptions()
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"password": map[string]any{"enabled": opts.PasswordAuth.Enabled, "identityFields": opts.PasswordAuth.IdentityFields},
+		"oauth2":   map[string]any{"enabled": false, "providers": []any{}},
+		"mfa":      map[string]any{"enabled": false, "duration": 0},
+		"otp":      map[string]any{"enabled": false, "duration": 0},
+	})
+	return nil
+}
+
+func (s *Server) authWithPassword(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.authCollection(r)
+	if err != nil {
+		return err
+	}
+	opts := c.Auth
+	if opts == nil {
+		opts = schema.DefaultAuthOptions()
+	}
+	if !opts.PasswordAuth.Enabled {
+		return forbidden("Password authentication is not enabled for this collection.")
+	}
+	body, err := s.readBody(w, r)
+	if err != nil {
+		return err
+	}
+	identity, _ := body["identity"].(string)
+	password, _ := body["password"].(string)
+	errs := schema.Errors{}
+	if strings.TrimSpace(identity) == "" {
+		errs.Add("identity", schema.ErrRequired())
+	}
+	if password == "" {
+		errs.Add("password", schema.ErrRequired())
+	}
+	if len(errs) > 0 {
+		return &Error{Status: http.StatusBadRequest, Message: "Failed to authenticate.", Data: errs}
+	}
+	rec, err := s.findByIdentity(r.Context(), c, opts.PasswordAuth.IdentityFields, identity)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	hash := ""
+	if rec != nil {
+		hash = rec.GetString("password")
+	}
+	if !auth.CheckPassword(hash, password) {
+		return badRequest("Failed to authenticate.", nil)
+	}
+	return s.writeAuth(w, r, rec, opts)
+}
+
+// findByIdentity looks a record up by each identity field in turn.
+func (s *Server) findByIdentity(ctx context.Context, c *schema.Collection, fields []string, identity string) (*schema.Record, error) {
+	if len(fields) == 0 {
+		fields = []string{"email"}
+	}
+	for _, name := range fields {
+		rec, err := s.store.FindFirstBy(ctx, c, name, identity)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		return rec, err
+	}
+	return nil, store.ErrNotFound
+}
+
+func (s *Server) authRefresh(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.authCollection(r)
+	if err != nil {
+		return err
+	}
+	rec := authRecord(r)
+	if rec == nil {
+		return unauthorized("The request requires valid record authorization token.")
+	}
+	if rec.Collection.ID != c.ID {
+		return forbidden("The authorized record belongs to another collection.")
+	}
+	opts := c.Auth
+	if opts == nil {
+		opts = schema.DefaultAuthOptions()
+	}
+	return s.writeAuth(w, r, rec, opts)
+}
+
+// writeAuth answers a successful authentication with a new token.
+func (s *Server) writeAuth(w http.ResponseWriter, r *http.Request, rec *schema.Record, opts *schema.AuthOptions) error {
+	d := time.Duration(opts.AuthToken.Duration) * time.Second
+	if d <= 0 {
+		d = 7 * 24 * time.Hour
+	}
+	token, err := s.tokens.Issue(rec, auth.TypeAuth, d, true)
+	if err != nil {
+		return err
+	}
+	ro, err := parseReadOptions(r)
+	if err != nil {
+		return err
+	}
+	ro.enc.viewer = rec
+	buf := []byte(`{"token":`)
+	buf = strconv.AppendQuote(buf, token)
+	buf = append(buf, `,"record":`...)
+	buf = rec.AppendJSON(buf, ro.enc.forRecord(rec))
+	buf = append(buf, '}')
+	writeRaw(w, http.StatusOK, buf)
+	return nil
+}

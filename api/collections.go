@@ -1,0 +1,266 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/plinthdev/plinth/schema"
+)
+
+// collection resolves the {collection} path value (id or name).
+func (s *Server) collection(r *http.Request) (*schema.Collection, error) {
+	c := s.store.Schema().Lookup(r.PathValue("collection"))
+	if c == nil {
+		return nil, &Error{Status: http.StatusNotFound, Message: "Missing collection context."}
+	}
+	return c, nil
+}
+
+func (s *Server) listCollections(w http.ResponseWriter, r *http.Request) error {
+	all := s.store.Schema().Collections()
+	items := make([]*schema.Collection, 0, len(all))
+	q := r.URL.Query()
+	nameFilter := strings.TrimSpace(q.Get("filter"))
+	for _, c := range all {
+		if nameFilter != "" && !collectionMatches(c, nameFilter) {
+			continue
+		}
+		items = append(items, c)
+	}
+	if q.Get("sort") != "" {
+		desc := strings.HasPrefix(q.Get("sort"), "-")
+		sort.SliceStable(items, func(i, j int) bool {
+			if desc {
+				return items[i].Name > items[j].Name
+			}
+			return items[i].Name < items[j].Name
+		})
+	}
+	page, err := intParam(r, "page", 1)
+	if err != nil {
+		return err
+	}
+	perPage, err := intParam(r, "perPage", 30)
+	if err != nil {
+		return err
+	}
+	page, perPage = max(page, 1), min(max(perPage, 1), 1000)
+	total := len(items)
+	start := min((page-1)*perPage, total)
+	end := min(start+perPage, total)
+	totalItems, totalPages := total, (total+perPage-1)/perPage
+	if boolParam(r, "skipTotal") {
+		totalItems, totalPages = -1, -1
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"page": page, "perPage": perPage, "totalItems": totalItems, "totalPages": totalPages,
+		"items": items[start:end],
+	})
+	return nil
+}
+
+// collectionMatches supports the simple filters the dashboard and SDK use
+// on collections: `name = "x"`, `name ~ "x"`, `type = "auth"`, `system = false`
+// joined by && ; anything else matches by substring of the name.
+func collectionMatches(c *schema.Collection, f string) bool {
+	for _, part := range strings.Split(f, "&&") {
+		part = strings.TrimSpace(part)
+		op := "="
+		i := strings.Index(part, "!=")
+		if i < 0 {
+			i = strings.Index(part, "~")
+			op = "~"
+		} else {
+			op = "!="
+		}
+		if i < 0 {
+			i = strings.Index(part, "=")
+			op = "="
+		}
+		if i < 0 {
+			return strings.Contains(strings.ToLower(c.Name), strings.ToLower(part))
+		}
+		key := strings.TrimSpace(part[:i])
+		val := strings.Trim(strings.TrimSpace(part[i+len(op):]), `"'`)
+		var have string
+		switch key {
+		case "name":
+			have = c.Name
+		case "type":
+			have = c.Type
+		case "id":
+			have = c.ID
+		case "system":
+			have = map[bool]string{true: "true", false: "false"}[c.System]
+		default:
+			return false
+		}
+		switch op {
+		case "=":
+			if !strings.EqualFold(have, val) {
+				return false
+			}
+		case "!=":
+			if strings.EqualFold(have, val) {
+				return false
+			}
+		case "~":
+			if !strings.Contains(strings.ToLower(have), strings.ToLower(strings.Trim(val, "%"))) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func (s *Server) viewCollection(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.collection(r)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, c)
+	return nil
+}
+
+// decodeCollection reads a collection from the body with unknown keys
+// reported, so that a typo in an option is not silently dropped.
+func (s *Server) decodeCollection(w http.ResponseWriter, r *http.Request, into *schema.Collection) error {
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return err
+		}
+		return badRequest("Failed to read the request body.", err)
+	}
+	if err := json.Unmarshal(data, into); err != nil {
+		var ute *schema.UnknownTypeError
+		if errors.As(err, &ute) {
+			return &Error{Status: http.StatusBadRequest, Message: "Failed to load the submitted data.",
+				Data: schema.Errors{"fields": schema.NewFieldError("validation_invalid_type", ute.Error())}, Cause: err}
+		}
+		return badRequest("Failed to parse the request body: "+err.Error(), err)
+	}
+	return nil
+}
+
+func (s *Server) createCollection(w http.ResponseWriter, r *http.Request) error {
+	var c schema.Collection
+	if err := s.decodeCollection(w, r, &c); err != nil {
+		return err
+	}
+	if c.ID != "" && s.store.Schema().Lookup(c.ID) != nil {
+		return &Error{Status: http.StatusBadRequest, Message: "Failed to create collection.",
+			Data: schema.Errors{"id": schema.NewFieldError("validation_invalid_id", "The id is already in use.")}}
+	}
+	saved, err := s.store.SaveCollection(r.Context(), &c)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, saved)
+	return nil
+}
+
+// updateCollection applies a partial update: the body's keys replace the
+// stored collection's, as PocketBase's PATCH does.
+func (s *Server) updateCollection(w http.ResponseWriter, r *http.Request) error {
+	old, err := s.collection(r)
+	if err != nil {
+		return err
+	}
+	raw, err := json.Marshal(old)
+	if err != nil {
+		return err
+	}
+	var merged map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &merged); err != nil {
+		return err
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return err
+		}
+		return badRequest("Failed to read the request body.", err)
+	}
+	var patch map[string]json.RawMessage
+	if err := json.Unmarshal(body, &patch); err != nil {
+		return badRequest("Failed to parse the request body: it must be a JSON object.", err)
+	}
+	for k, v := range patch {
+		merged[k] = v
+	}
+	merged["id"], _ = json.Marshal(old.ID)
+	mergedJSON, err := json.Marshal(merged)
+	if err != nil {
+		return err
+	}
+	var c schema.Collection
+	if err := json.Unmarshal(mergedJSON, &c); err != nil {
+		var ute *schema.UnknownTypeError
+		if errors.As(err, &ute) {
+			return &Error{Status: http.StatusBadRequest, Message: "Failed to load the submitted data.",
+				Data: schema.Errors{"fields": schema.NewFieldError("validation_invalid_type", ute.Error())}, Cause: err}
+		}
+		return badRequest("Failed to parse the request body: "+err.Error(), err)
+	}
+	saved, err := s.store.SaveCollection(r.Context(), &c)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, saved)
+	return nil
+}
+
+func (s *Server) deleteCollection(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.collection(r)
+	if err != nil {
+		return err
+	}
+	if err := s.store.DeleteCollection(r.Context(), c); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) truncateCollection(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.collection(r)
+	if err != nil {
+		return err
+	}
+	if err := s.store.Truncate(r.Context(), c); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) importCollections(w http.ResponseWriter, r *http.Request) error {
+	var body struct {
+		Collections   []*schema.Collection `json:"collections"`
+		DeleteMissing bool                 `json:"deleteMissing"`
+	}
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	if err != nil {
+		return badRequest("Failed to read the request body.", err)
+	}
+	if err := json.Unmarshal(data, &body); err != nil {
+		return badRequest("Failed to parse the request body: "+err.Error(), err)
+	}
+	if len(body.Collections) == 0 {
+		return &Error{Status: http.StatusBadRequest, Message: "Failed to import collections.",
+			Data: schema.Errors{"collections": schema.ErrRequired()}}
+	}
+	if err := s.store.ImportCollections(r.Context(), body.Collections, body.DeleteMissing); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+

@@ -1,0 +1,109 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/plinthdev/plinth/filter"
+	"github.com/plinthdev/plinth/record"
+	"github.com/plinthdev/plinth/schema"
+	"github.com/plinthdev/plinth/store"
+)
+
+// Error is an API error: what the client is told (Status, Message, Data)
+// kept apart from the Cause that is only logged.
+type Error struct {
+	Status  int
+	Message string
+	Data    any
+	Cause   error
+}
+
+func (e *Error) Error() string {
+	if e.Cause != nil {
+		return e.Message + ": " + e.Cause.Error()
+	}
+	return e.Message
+}
+
+func (e *Error) Unwrap() error { return e.Cause }
+
+func badRequest(msg string, cause error) *Error {
+	return &Error{Status: http.StatusBadRequest, Message: msg, Cause: cause}
+}
+
+func notFound() *Error {
+	return &Error{Status: http.StatusNotFound, Message: "The requested resource wasn't found."}
+}
+
+func forbidden(msg string) *Error { return &Error{Status: http.StatusForbidden, Message: msg} }
+
+func unauthorized(msg string) *Error { return &Error{Status: http.StatusUnauthorized, Message: msg} }
+
+// toError maps any error from a capability to the API error the client sees.
+func toError(err error) *Error {
+	var ae *Error
+	var ve schema.Errors
+	var fe *filter.Error
+	var ee *record.ExpandError
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &ae):
+		return ae
+	case errors.As(err, &mbe):
+		return &Error{Status: http.StatusRequestEntityTooLarge, Message: "Request body too large.", Cause: err}
+	case errors.As(err, &ve):
+		return &Error{Status: http.StatusBadRequest, Message: "Failed to validate the submitted data.", Data: ve, Cause: err}
+	case errors.As(err, &fe):
+		return badRequest("Invalid filter or sort: "+fe.Error(), err)
+	case errors.As(err, &ee):
+		return badRequest("Invalid expand: "+ee.Error(), err)
+	case errors.Is(err, store.ErrNotFound):
+		return notFound()
+	case errors.Is(err, record.ErrSuperusersOnly):
+		return forbidden("Only superusers can perform this action.")
+	case errors.Is(err, record.ErrRuleFailed):
+		return badRequest("Failed to create record: the collection's create rule does not allow it.", err)
+	case errors.Is(err, context.Canceled):
+		return &Error{Status: 499, Message: "The request was canceled.", Cause: err}
+	case errors.Is(err, context.DeadlineExceeded):
+		return &Error{Status: http.StatusServiceUnavailable, Message: "The request timed out.", Cause: err}
+	}
+	return &Error{Status: http.StatusInternalServerError, Message: "Something went wrong while processing your request.", Cause: err}
+}
+
+// errorBody is the JSON body of an error response.
+type errorBody struct {
+	Status  int    `json:"status"`
+	Message string `json:"message"`
+	Data    any    `json:"data"`
+}
+
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	e := toError(err)
+	if e.Status >= 500 {
+		s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "status", e.Status, "err", err)
+	} else if e.Cause != nil {
+		s.log.DebugContext(r.Context(), "request rejected", "method", r.Method, "path", r.URL.Path, "status", e.Status, "err", err)
+	}
+	data := e.Data
+	if data == nil {
+		data = struct{}{}
+	}
+	writeJSON(w, e.Status, errorBody{Status: e.Status, Message: e.Message, Data: data})
+}
+
+// handlerFunc is a handler that returns its error instead of writing it.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+func (s *Server) handle(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	})
+}
+
+var _ slog.Leveler = slog.LevelInfo

@@ -1,0 +1,118 @@
+package api
+
+import (
+	"log/slog"
+	"net/http"
+	"net/http/pprof"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/plinthdev/plinth/auth"
+	"github.com/plinthdev/plinth/record"
+	"github.com/plinthdev/plinth/store"
+)
+
+const superusersID = auth.SuperusersID
+
+// Config tunes the API.
+type Config struct {
+	// MaxBodyBytes caps request bodies (default 32 MiB).
+	MaxBodyBytes int64
+	// MaxBatchRequests caps the requests of one batch (default 50).
+	MaxBatchRequests int
+	// BcryptCost is the cost of new password hashes (default 10).
+	BcryptCost int
+	// Pprof mounts net/http/pprof under /debug/pprof/ (off by default: it
+	// exposes internals and costs CPU).
+	Pprof bool
+	// Version is reported by /api/health to superusers.
+	Version string
+}
+
+// Server is Plinth's HTTP API.
+type Server struct {
+	cfg     Config
+	store   *store.Store
+	records *record.Service
+	tokens  *auth.Tokens
+	log     *slog.Logger
+	metrics *metrics
+	handler http.Handler
+}
+
+// New builds the API server. reg receives the HTTP and database metrics.
+func New(st *store.Store, tokens *auth.Tokens, log *slog.Logger, reg *prometheus.Registry, cfg Config) *Server {
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 32 << 20
+	}
+	if cfg.MaxBatchRequests <= 0 {
+		cfg.MaxBatchRequests = 50
+	}
+	if cfg.BcryptCost == 0 {
+		cfg.BcryptCost = 10
+	}
+	s := &Server{
+		cfg:     cfg,
+		store:   st,
+		records: &record.Service{Store: st, BcryptCost: cfg.BcryptCost},
+		tokens:  tokens,
+		log:     log,
+		metrics: newMetrics(reg, st),
+	}
+	mux := http.NewServeMux()
+	s.routes(mux)
+	s.handler = s.recoverPanics(s.observe(s.cors(s.loadAuth(mux))))
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// routes lists every endpoint in one place.
+func (s *Server) routes(mux *http.ServeMux) {
+	mux.Handle("GET /api/health", s.handle(s.health))
+	mux.Handle("HEAD /api/health", s.handle(s.health))
+	mux.Handle("GET /metrics", s.metrics.handler())
+
+	mux.Handle("GET /api/collections", s.superusersOnly(s.listCollections))
+	mux.Handle("POST /api/collections", s.superusersOnly(s.createCollection))
+	mux.Handle("PUT /api/collections/import", s.superusersOnly(s.importCollections))
+	mux.Handle("GET /api/collections/{collection}", s.superusersOnly(s.viewCollection))
+	mux.Handle("PATCH /api/collections/{collection}", s.superusersOnly(s.updateCollection))
+	mux.Handle("DELETE /api/collections/{collection}", s.superusersOnly(s.deleteCollection))
+	mux.Handle("DELETE /api/collections/{collection}/truncate", s.superusersOnly(s.truncateCollection))
+
+	mux.Handle("GET /api/collections/{collection}/records", s.handle(s.listRecords))
+	mux.Handle("POST /api/collections/{collection}/records", s.handle(s.createRecord))
+	mux.Handle("GET /api/collections/{collection}/records/{id}", s.handle(s.viewRecord))
+	mux.Handle("PATCH /api/collections/{collection}/records/{id}", s.handle(s.updateRecord))
+	mux.Handle("DELETE /api/collections/{collection}/records/{id}", s.handle(s.deleteRecord))
+	mux.Handle("POST /api/batch", s.handle(s.batch))
+
+	mux.Handle("GET /api/collections/{collection}/auth-methods", s.handle(s.authMethods))
+	mux.Handle("POST /api/collections/{collection}/auth-with-password", s.handle(s.authWithPassword))
+	mux.Handle("POST /api/collections/{collection}/auth-refresh", s.handle(s.authRefresh))
+
+	if s.cfg.Pprof {
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	}
+	mux.Handle("/api/", s.handle(func(http.ResponseWriter, *http.Request) error { return notFound() }))
+}
+
+// superusersOnly wraps a handler that only superusers may call.
+func (s *Server) superusersOnly(h handlerFunc) http.Handler {
+	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		rec := authRecord(r)
+		if rec == nil {
+			return unauthorized("The request requires valid superuser authorization token to be set.")
+		}
+		if !isSuperuser(rec) {
+			return forbidden("The authorized record is not allowed to perform this action.")
+		}
+		return h(w, r)
+	})
+}

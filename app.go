@@ -1,0 +1,183 @@
+package plinth
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/plinthdev/plinth/api"
+	"github.com/plinthdev/plinth/auth"
+	"github.com/plinthdev/plinth/record"
+	"github.com/plinthdev/plinth/schema"
+	"github.com/plinthdev/plinth/store"
+)
+
+// Version is the release of this build (set with -ldflags "-X").
+var Version = "0.1.0-dev"
+
+// Config is everything an App needs. Zero values mean the documented defaults.
+type Config struct {
+	// HTTPAddr is the listen address (default 127.0.0.1:8090).
+	HTTPAddr string
+	// DataDir holds the SQLite database (default ./plinth_data).
+	DataDir string
+	// DatabaseURL selects PostgreSQL (postgres://...); empty means SQLite.
+	DatabaseURL string
+	// SQLiteSync is SQLite's synchronous mode, NORMAL (default) or FULL.
+	SQLiteSync string
+	// MaxBodyBytes caps request bodies (default 32 MiB).
+	MaxBodyBytes int64
+	// BcryptCost is the cost of new password hashes (default 10).
+	BcryptCost int
+	// Pprof exposes /debug/pprof/ (default off).
+	Pprof bool
+	// ShutdownTimeout bounds the graceful shutdown (default 10s).
+	ShutdownTimeout time.Duration
+}
+
+func (c *Config) defaults() {
+	if c.HTTPAddr == "" {
+		c.HTTPAddr = "127.0.0.1:8090"
+	}
+	if c.DataDir == "" {
+		c.DataDir = "plinth_data"
+	}
+	if c.BcryptCost == 0 {
+		c.BcryptCost = 10
+	}
+	if c.ShutdownTimeout == 0 {
+		c.ShutdownTimeout = 10 * time.Second
+	}
+}
+
+// App is a configured Plinth instance.
+type App struct {
+	cfg     Config
+	log     *slog.Logger
+	store   *store.Store
+	tokens  *auth.Tokens
+	handler http.Handler
+}
+
+// New opens the database (migrating it) and builds the HTTP API.
+func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
+	cfg.defaults()
+	if cfg.BcryptCost < 4 || cfg.BcryptCost > 31 {
+		return nil, fmt.Errorf("bcrypt cost %d out of range 4..31", cfg.BcryptCost)
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	st, err := store.Open(ctx, store.Config{Dir: cfg.DataDir, URL: cfg.DatabaseURL, SQLiteSync: cfg.SQLiteSync})
+	if err != nil {
+		return nil, err
+	}
+	secret, err := st.EnsureParam(ctx, "token_secret", func() string {
+		b := make([]byte, 32)
+		rand.Read(b)
+		return hex.EncodeToString(b)
+	})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	tokens := auth.NewTokens([]byte(secret), st)
+	reg := prometheus.NewRegistry()
+	api.RegisterRuntime(reg)
+	srv := api.New(st, tokens, log, reg, api.Config{
+		MaxBodyBytes: cfg.MaxBodyBytes, BcryptCost: cfg.BcryptCost, Pprof: cfg.Pprof, Version: Version,
+	})
+	return &App{cfg: cfg, log: log, store: st, tokens: tokens, handler: srv}, nil
+}
+
+// Handler is the HTTP API, for tests and for mounting in another server.
+func (a *App) Handler() http.Handler { return a.handler }
+
+// Store is the database layer, for Go code that embeds Plinth.
+func (a *App) Store() *store.Store { return a.store }
+
+// Close closes the database.
+func (a *App) Close() error { return a.store.Close() }
+
+// Serve listens on the configured address until ctx is done, then stops
+// accepting connections, lets in-flight requests finish (up to
+// ShutdownTimeout) and returns. The caller closes the App afterwards.
+func (a *App) Serve(ctx context.Context) error {
+	ln, err := net.Listen("tcp", a.cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	return a.ServeListener(ctx, ln)
+}
+
+// ServeListener is Serve on an existing listener.
+func (a *App) ServeListener(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           a.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    1 << 20,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	a.log.Info("server started", "addr", "http://"+ln.Addr().String(), "database", a.store.Dialect().Name(), "version", Version)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.log.Info("shutting down: waiting for in-flight requests", "timeout", a.cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	a.log.Info("server stopped")
+	return nil
+}
+
+// UpsertSuperuser creates the superuser with email or sets its password.
+func (a *App) UpsertSuperuser(ctx context.Context, email, password string) error {
+	c := a.store.Schema().Lookup(auth.SuperusersID)
+	email = strings.TrimSpace(email)
+	svc := &record.Service{Store: a.store, BcryptCost: a.cfg.BcryptCost}
+	su := &record.Caller{Auth: schema.NewRecord(c)} // acts as a superuser
+	return a.store.Tx(ctx, func(tx *store.Tx) error {
+		existing, err := a.store.FindFirstBy(ctx, c, "email", email)
+		body := map[string]any{"password": password, "passwordConfirm": password}
+		if errors.Is(err, store.ErrNotFound) {
+			body["email"] = email
+			body["verified"] = true
+			_, err = svc.Create(ctx, tx, su, c, body)
+			return err
+		}
+		if err != nil {
+			return err
+		}
+		_, err = svc.Update(ctx, tx, su, c, existing.ID(), body)
+		return err
+	})
+}
+
+// DeleteSuperuser deletes the superuser with email.
+func (a *App) DeleteSuperuser(ctx context.Context, email string) error {
+	c := a.store.Schema().Lookup(auth.SuperusersID)
+	existing, err := a.store.FindFirstBy(ctx, c, "email", strings.TrimSpace(email))
+	if err != nil {
+		return fmt.Errorf("superuser %s: %w", email, err)
+	}
+	return a.store.Tx(ctx, func(tx *store.Tx) error { return tx.Delete(ctx, existing) })
+}

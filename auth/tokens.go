@@ -1,0 +1,129 @@
+package auth
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/plinthdev/plinth/schema"
+)
+
+// Token types, as the SDK reads them from the "type" claim.
+const (
+	TypeAuth = "auth"
+	TypeFile = "file"
+)
+
+// SuperusersID is the fixed id of the _superusers collection.
+const SuperusersID = "pbc_3142635823"
+
+// ErrInvalidToken is returned for any token that does not verify; callers
+// must not tell clients why, to avoid helping forgers.
+var ErrInvalidToken = errors.New("invalid or expired token")
+
+// RecordFinder loads the auth record a token names.
+type RecordFinder interface {
+	FindAuthRecord(ctx context.Context, collectionID, id string) (*schema.Record, error)
+}
+
+// Tokens signs and verifies auth tokens.
+type Tokens struct {
+	secret []byte
+	finder RecordFinder
+	now    func() time.Time
+}
+
+// NewTokens returns a Tokens that signs with secret (at least 32 bytes,
+// kept in the database and never sent) and loads records with finder.
+func NewTokens(secret []byte, finder RecordFinder) *Tokens {
+	return &Tokens{secret: secret, finder: finder, now: time.Now}
+}
+
+// Claims are the JWT claims Plinth writes.
+type Claims struct {
+	ID           string `json:"id"`
+	Type         string `json:"type"`
+	CollectionID string `json:"collectionId"`
+	Refreshable  bool   `json:"refreshable"`
+	jwt.RegisteredClaims
+}
+
+func (t *Tokens) key(r *schema.Record, typ string) []byte {
+	m := hmac.New(sha256.New, t.secret)
+	m.Write([]byte(typ))
+	m.Write([]byte{0})
+	m.Write([]byte(r.Collection.ID))
+	m.Write([]byte{0})
+	m.Write([]byte(r.GetString("tokenKey")))
+	return m.Sum(nil)
+}
+
+// Issue signs a token of type typ for the auth record r, valid for d.
+func (t *Tokens) Issue(r *schema.Record, typ string, d time.Duration, refreshable bool) (string, error) {
+	now := t.now()
+	claims := Claims{
+		ID: r.ID(), Type: typ, CollectionID: r.Collection.ID, Refreshable: refreshable,
+		RegisteredClaims: jwt.RegisteredClaims{ExpiresAt: jwt.NewNumericDate(now.Add(d)), IssuedAt: jwt.NewNumericDate(now)},
+	}
+	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(t.key(r, typ))
+	if err != nil {
+		return "", fmt.Errorf("sign token: %w", err)
+	}
+	return s, nil
+}
+
+// Verify checks a token of type typ and returns its record and claims.
+func (t *Tokens) Verify(ctx context.Context, token, typ string) (*schema.Record, *Claims, error) {
+	var claims Claims
+	var rec *schema.Record
+	parser := jwt.NewParser(jwt.WithValidMethods([]string{"HS256"}), jwt.WithExpirationRequired(), jwt.WithTimeFunc(t.now))
+	_, err := parser.ParseWithClaims(token, &claims, func(tok *jwt.Token) (any, error) {
+		c := tok.Claims.(*Claims)
+		if c.Type != typ || c.ID == "" || c.CollectionID == "" {
+			return nil, ErrInvalidToken
+		}
+		r, err := t.finder.FindAuthRecord(ctx, c.CollectionID, c.ID)
+		if err != nil {
+			return nil, ErrInvalidToken
+		}
+		rec = r
+		return t.key(r, typ), nil
+	})
+	if err != nil || rec == nil {
+		return nil, nil, ErrInvalidToken
+	}
+	return rec, &claims, nil
+}
+
+// HashPassword hashes a password with bcrypt at cost (bcrypt's own range is
+// enforced; 0 means bcrypt.DefaultCost).
+func HashPassword(password string, cost int) (string, error) {
+	if cost == 0 {
+		cost = bcrypt.DefaultCost
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(password), cost)
+	if err != nil {
+		return "", fmt.Errorf("hash password: %w", err)
+	}
+	return string(h), nil
+}
+
+// dummyHash keeps the time of a login for an unknown identity close to a
+// wrong password's, so response times do not reveal which emails exist.
+var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("plinth-timing-equaliser"), bcrypt.DefaultCost)
+
+// CheckPassword reports whether password matches hash (bcrypt compares in
+// constant time). An empty hash still spends the time of one comparison.
+func CheckPassword(hash, password string) bool {
+	if hash == "" {
+		bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		return false
+	}
+	return bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) == nil
+}

@@ -1,0 +1,167 @@
+// Command plinth runs the Plinth backend server and its admin commands.
+//
+//	plinth serve [--http 127.0.0.1:8090] [--dir ./plinth_data] [--db postgres://...]
+//	plinth superuser upsert EMAIL PASS
+//	plinth superuser delete EMAIL
+//	plinth version
+//
+// Every flag can also be set through the environment as PLINTH_<NAME>
+// (for example PLINTH_HTTP, PLINTH_DIR, PLINTH_DB_URL); flags win.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/plinthdev/plinth"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "plinth:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+const usage = `Usage:
+  plinth serve [flags]                 start the server
+  plinth superuser upsert EMAIL PASS   create or update a superuser
+  plinth superuser delete EMAIL        delete a superuser
+  plinth version                       print the version
+
+Run 'plinth serve -h' for the flags; each can also be set as PLINTH_<NAME>.
+`
+
+// run is the whole program, testable without a process.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("missing command")
+	}
+	switch args[0] {
+	case "serve":
+		cfg, log, _, err := parseFlags("serve", args[1:], getenv, stderr)
+		if err != nil {
+			return err
+		}
+		app, err := plinth.New(ctx, cfg, log)
+		if err != nil {
+			return err
+		}
+		defer app.Close()
+		return app.Serve(ctx)
+	case "superuser":
+		if len(args) < 2 {
+			fmt.Fprint(stderr, usage)
+			return errors.New("superuser: missing upsert or delete")
+		}
+		cfg, log, rest, err := parseFlags("superuser "+args[1], args[2:], getenv, stderr)
+		if err != nil {
+			return err
+		}
+		app, err := plinth.New(ctx, cfg, log)
+		if err != nil {
+			return err
+		}
+		defer app.Close()
+		switch {
+		case args[1] == "upsert" && len(rest) == 2:
+			if err := app.UpsertSuperuser(ctx, rest[0], rest[1]); err != nil {
+				return fmt.Errorf("superuser upsert: %w", err)
+			}
+			fmt.Fprintf(stdout, "Successfully saved superuser %q.\n", rest[0])
+		case args[1] == "delete" && len(rest) == 1:
+			if err := app.DeleteSuperuser(ctx, rest[0]); err != nil {
+				return fmt.Errorf("superuser delete: %w", err)
+			}
+			fmt.Fprintf(stdout, "Successfully deleted superuser %q.\n", rest[0])
+		default:
+			fmt.Fprint(stderr, usage)
+			return errors.New("superuser: expected 'upsert EMAIL PASS' or 'delete EMAIL'")
+		}
+		return nil
+	case "version", "--version", "-v":
+		fmt.Fprintln(stdout, "plinth", plinth.Version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+// parseFlags reads the shared flags, with PLINTH_* environment defaults,
+// and returns the positional arguments left over. Flags may come before or
+// after the positional arguments.
+func parseFlags(name string, args []string, getenv func(string) string, stderr io.Writer) (plinth.Config, *slog.Logger, []string, error) {
+	env := func(key, def string) string {
+		if v := getenv("PLINTH_" + key); v != "" {
+			return v
+		}
+		return def
+	}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg plinth.Config
+	fs.StringVar(&cfg.HTTPAddr, "http", env("HTTP", "127.0.0.1:8090"), "listen address (PLINTH_HTTP)")
+	fs.StringVar(&cfg.DataDir, "dir", env("DIR", "plinth_data"), "data directory for the SQLite database (PLINTH_DIR)")
+	fs.StringVar(&cfg.DatabaseURL, "db", env("DB_URL", ""), "PostgreSQL URL postgres://...; empty uses SQLite (PLINTH_DB_URL)")
+	fs.StringVar(&cfg.SQLiteSync, "sqlite-sync", env("SQLITE_SYNC", "NORMAL"), "SQLite synchronous mode: NORMAL or FULL (PLINTH_SQLITE_SYNC)")
+	maxBody := fs.Int64("max-body", envInt(env("MAX_BODY", ""), 32<<20), "maximum request body in bytes (PLINTH_MAX_BODY)")
+	cost := fs.Int("bcrypt-cost", int(envInt(env("BCRYPT_COST", ""), 10)), "bcrypt cost of new password hashes (PLINTH_BCRYPT_COST)")
+	logFormat := fs.String("log-format", env("LOG_FORMAT", "text"), "log format: text or json (PLINTH_LOG_FORMAT)")
+	logLevel := fs.String("log-level", env("LOG_LEVEL", "info"), "log level: debug, info, warn, error (PLINTH_LOG_LEVEL)")
+	pprofOn := fs.Bool("pprof", env("PPROF", "") == "1" || env("PPROF", "") == "true", "expose /debug/pprof/ (PLINTH_PPROF=1)")
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return cfg, nil, nil, err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		rest = append(rest, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	cfg.MaxBodyBytes, cfg.BcryptCost, cfg.Pprof = *maxBody, *cost, *pprofOn
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return cfg, nil, nil, fmt.Errorf("invalid --log-level %q", *logLevel)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler
+	switch strings.ToLower(*logFormat) {
+	case "text":
+		h = slog.NewTextHandler(stderr, opts)
+	case "json":
+		h = slog.NewJSONHandler(stderr, opts)
+	default:
+		return cfg, nil, nil, fmt.Errorf("invalid --log-format %q: use text or json", *logFormat)
+	}
+	return cfg, slog.New(h), rest, nil
+}
+
+func envInt(s string, def int64) int64 {
+	if s == "" {
+		return def
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return def
+	}
+	return n
+}

@@ -1,0 +1,85 @@
+package filter
+
+import (
+	"strconv"
+	"strings"
+)
+
+type sqliteDialect struct{}
+
+func (sqliteDialect) Name() string           { return "sqlite" }
+func (sqliteDialect) Placeholder(int) string { return "?" }
+
+func (sqliteDialect) param(ph string, t vtype) string { return ph }
+func (sqliteDialect) nullOf(vtype) string             { return "NULL" }
+
+func (sqliteDialect) numberText(e string) string {
+	return "(CASE WHEN " + e + " = CAST(" + e + " AS INTEGER) THEN CAST(CAST(" + e + " AS INTEGER) AS TEXT) ELSE CAST(" + e + " AS TEXT) END)"
+}
+func (sqliteDialect) boolText(e string) string {
+	return "(CASE WHEN " + e + " IS NULL THEN NULL WHEN " + e + " THEN 'true' ELSE 'false' END)"
+}
+func (sqliteDialect) boolNumber(e string) string {
+	return "(CASE WHEN " + e + " IS NULL THEN NULL WHEN " + e + " THEN 1 ELSE 0 END)"
+}
+func (sqliteDialect) notDistinct(a, b string) string { return "(" + a + " IS " + b + ")" }
+func (sqliteDialect) distinct(a, b string) string    { return "(" + a + " IS NOT " + b + ")" }
+func (sqliteDialect) like(a, p string) string        { return "(" + a + " LIKE " + p + " ESCAPE '\\')" }
+func (sqliteDialect) collate(a string) string        { return a }
+
+func (sqliteDialect) jsonPath(segs []string) any {
+	var b strings.Builder
+	b.WriteString("$")
+	for _, s := range segs {
+		if isIndex(s) {
+			b.WriteString("[" + s + "]")
+		} else {
+			b.WriteString(`."` + s + `"`)
+		}
+	}
+	return b.String()
+}
+
+func (d sqliteDialect) jsonExtract(col, path string, t vtype) string {
+	jt := "json_type(" + col + ", " + path + ")"
+	jx := "json_extract(" + col + ", " + path + ")"
+	switch t {
+	case tNumber:
+		return "(CASE WHEN " + jt + " IN ('integer','real') THEN " + jx + " END)"
+	case tBool:
+		return "(CASE " + jt + " WHEN 'true' THEN 1 WHEN 'false' THEN 0 END)"
+	case tText:
+		return "(CASE WHEN " + jt + " = 'text' THEN " + jx + " END)"
+	}
+	return "(CASE " + jt + " WHEN 'null' THEN NULL WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' WHEN 'real' THEN " +
+		d.numberText(jx) + " ELSE CAST(" + jx + " AS TEXT) END)"
+}
+
+func (sqliteDialect) each(arr, alias string) string { return "json_each(" + arr + ") AS " + alias }
+func (sqliteDialect) eachStatic(ph, alias string) string {
+	return "json_each(" + ph + ") AS " + alias
+}
+func (sqliteDialect) elem(e string, t vtype) string { return e }
+func (sqliteDialect) arrayContains(arr, v string) string {
+	return "EXISTS (SELECT 1 FROM json_each(" + arr + ") AS _fe WHERE _fe.value = " + v + ")"
+}
+func (sqliteDialect) arrayLength(arr string) string { return "json_array_length(" + arr + ")" }
+func (sqliteDialect) random() string                { return "RANDOM()" }
+func (sqliteDialect) nullsOrder(desc bool) string {
+	if desc {
+		return " DESC NULLS LAST"
+	}
+	return " ASC NULLS FIRST"
+}
+
+func (sqliteDialect) strftime(format, t string, bind func(any) string) (string, error) {
+	return "strftime(" + bind(format) + ", " + t + ")", nil
+}
+
+func isIndex(s string) bool {
+	if s == "" || len(s) > 9 {
+		return false
+	}
+	_, err := strconv.Atoi(s)
+	return err == nil && s[0] >= '0' && s[0] <= '9'
+}

@@ -1,0 +1,239 @@
+package record
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/plinthdev/plinth/auth"
+	"github.com/plinthdev/plinth/filter"
+	"github.com/plinthdev/plinth/schema"
+	"github.com/plinthdev/plinth/store"
+)
+
+var (
+	// ErrSuperusersOnly is returned when a collection's rule is null and the
+	// caller is not a superuser.
+	ErrSuperusersOnly = errors.New("only superusers can perform this action")
+	// ErrRuleFailed is returned when a would-be record fails the create rule.
+	ErrRuleFailed = errors.New("the record does not satisfy the collection's rule")
+)
+
+// Caller is who makes a request and what the request carries, for rules.
+type Caller struct {
+	// Auth is the authenticated record, or nil.
+	Auth *schema.Record
+	// Request is what rules see as @request.*.
+	Request *filter.RequestInfo
+}
+
+// IsSuperuser reports whether the caller is a superuser.
+func (c *Caller) IsSuperuser() bool {
+	return c != nil && c.Auth != nil && c.Auth.Collection.ID == auth.SuperusersID
+}
+
+// Service performs record operations for callers.
+type Service struct {
+	Store *store.Store
+	// BcryptCost is the cost for new password hashes (0: bcrypt's default).
+	BcryptCost int
+}
+
+// rule returns the filters a caller must pass for one rule: none for
+// superusers and empty rules, ErrSuperusersOnly for null rules.
+func rule(caller *Caller, r *string) ([]string, error) {
+	if caller.IsSuperuser() {
+		return nil, nil
+	}
+	if r == nil {
+		return nil, ErrSuperusersOnly
+	}
+	if strings.TrimSpace(*r) == "" {
+		return nil, nil
+	}
+	return []string{*r}, nil
+}
+
+// ListParams are the list query parameters.
+type ListParams struct {
+	Filter    string
+	Sort      string
+	Page      int
+	PerPage   int
+	SkipTotal bool
+}
+
+// List returns one page of c's records that the caller may list.
+func (s *Service) List(ctx context.Context, caller *Caller, c *schema.Collection, p ListParams) (*store.Page, error) {
+	filters, err := rule(caller, c.ListRule)
+	if err != nil {
+		return nil, err
+	}
+	if p.Filter != "" {
+		filters = append([]string{p.Filter}, filters...)
+	}
+	return s.Store.List(ctx, store.ListQuery{
+		Collection: c, Filters: filters, Request: caller.Request, Sort: p.Sort,
+		Page: p.Page, PerPage: p.PerPage, SkipTotal: p.SkipTotal,
+	})
+}
+
+// View returns the record if the caller may view it, else store.ErrNotFound.
+func (s *Service) View(ctx context.Context, caller *Caller, c *schema.Collection, id string) (*schema.Record, error) {
+	filters, err := rule(caller, c.ViewRule)
+	if err != nil {
+		return nil, err
+	}
+	if !schema.ValidID(id) {
+		return nil, store.ErrNotFound
+	}
+	return s.Store.FindOne(ctx, c, id, caller.Request, filters...)
+}
+
+// Create validates body into a new record of c and inserts it in tx. The
+// create rule is checked against the would-be record inside tx, so a record
+// that fails it is never visible to anyone.
+func (s *Service) Create(ctx context.Context, tx *store.Tx, caller *Caller, c *schema.Collection, body map[string]any) (*schema.Record, error) {
+	if c.IsView() {
+		return nil, schema.Errors{"collection": schema.NewFieldError("validation_view_read_only", "View collections are read only.")}
+	}
+	filters, err := rule(caller, c.CreateRule)
+	if err != nil {
+		return nil, err
+	}
+	r := schema.NewRecord(c)
+	errs := schema.Apply(r, body, true)
+	if id := r.ID(); id != "" && !schema.ValidID(id) {
+		errs.Add("id", schema.NewFieldError("validation_invalid_id", "Invalid id: use 1-100 characters of a-z, 0-9 and _."))
+	}
+	schema.Prepare(r, true, time.Now())
+	if c.IsAuth() {
+		s.checkPasswordConfirm(r, body, errs)
+	}
+	for k, v := range schema.Validate(r) {
+		if _, seen := errs[k]; !seen {
+			errs[k] = v
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	if err := s.hashPasswords(r); err != nil {
+		return nil, err
+	}
+	if err := tx.Insert(ctx, r); err != nil {
+		return nil, err
+	}
+	if len(filters) > 0 {
+		ok, err := tx.Matches(ctx, c, r.ID(), caller.Request, filters...)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, ErrRuleFailed
+		}
+	}
+	return r, nil
+}
+
+// Update applies body to the record with id, if the caller may update it.
+func (s *Service) Update(ctx context.Context, tx *store.Tx, caller *Caller, c *schema.Collection, id string, body map[string]any) (*schema.Record, error) {
+	if c.IsView() {
+		return nil, schema.Errors{"collection": schema.NewFieldError("validation_view_read_only", "View collections are read only.")}
+	}
+	filters, err := rule(caller, c.UpdateRule)
+	if err != nil {
+		return nil, err
+	}
+	if !schema.ValidID(id) {
+		return nil, store.ErrNotFound
+	}
+	current, err := tx.FindOne(ctx, c, id, caller.Request, filters...)
+	if err != nil {
+		return nil, err
+	}
+	r := current.Clone()
+	errs := schema.Apply(r, body, false)
+	schema.Prepare(r, false, time.Now())
+	if c.IsAuth() {
+		if _, ok := r.PlainPassword("password"); ok {
+			s.checkPasswordConfirm(r, body, errs)
+		}
+	}
+	for k, v := range schema.Validate(r) {
+		if _, seen := errs[k]; !seen {
+			errs[k] = v
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	if c.IsAuth() {
+		_, pwChanged := r.PlainPassword("password")
+		if pwChanged || r.GetString("email") != current.GetString("email") {
+			// A new token key invalidates every token issued before.
+			if f := c.Field("tokenKey"); f != nil {
+				r.Set("tokenKey", f.Options.(*schema.TextOptions).Generate())
+			}
+		}
+	}
+	if err := s.hashPasswords(r); err != nil {
+		return nil, err
+	}
+	if err := tx.Update(ctx, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Delete removes the record with id if the caller may delete it.
+func (s *Service) Delete(ctx context.Context, tx *store.Tx, caller *Caller, c *schema.Collection, id string) (*schema.Record, error) {
+	if c.IsView() {
+		return nil, schema.Errors{"collection": schema.NewFieldError("validation_view_read_only", "View collections are read only.")}
+	}
+	filters, err := rule(caller, c.DeleteRule)
+	if err != nil {
+		return nil, err
+	}
+	if !schema.ValidID(id) {
+		return nil, store.ErrNotFound
+	}
+	r, err := tx.FindOne(ctx, c, id, caller.Request, filters...)
+	if err != nil {
+		return nil, err
+	}
+	return r, tx.Delete(ctx, r)
+}
+
+func (s *Service) checkPasswordConfirm(r *schema.Record, body map[string]any, errs schema.Errors) {
+	plain, ok := r.PlainPassword("password")
+	if !ok {
+		return
+	}
+	if confirm, _ := body["passwordConfirm"].(string); confirm != plain {
+		errs.Add("passwordConfirm", schema.NewFieldError("validation_values_mismatch", "Values don't match."))
+	}
+}
+
+// hashPasswords replaces plain passwords set by Apply with bcrypt hashes.
+func (s *Service) hashPasswords(r *schema.Record) error {
+	for _, f := range r.Collection.Fields {
+		plain, ok := r.PlainPassword(f.Name)
+		if !ok {
+			continue
+		}
+		cost := s.BcryptCost
+		if po, ok := f.Options.(*schema.PasswordOptions); ok && po.Cost > 0 {
+			cost = po.Cost
+		}
+		h, err := auth.HashPassword(plain, cost)
+		if err != nil {
+			return fmt.Errorf("field %s: %w", f.Name, err)
+		}
+		r.Set(f.Name, h)
+	}
+	r.ClearPlainPasswords()
+	return nil
+}

@@ -1,0 +1,43 @@
+package schema
+
+import (
+	"crypto/rand"
+	"regexp"
+)
+
+const idAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+// IDLength is the length of generated record and collection ids.
+const IDLength = 15
+
+var idPattern = regexp.MustCompile(`^[a-z0-9_]+$`)
+
+// NewID returns a random IDLength-character id of [a-z0-9], as PocketBase does.
+func NewID() string { return RandomString(IDLength, idAlphabet) }
+
+// RandomString returns n characters drawn uniformly from alphabet using
+// crypto/rand (rejection sampling, so there is no modulo bias).
+func RandomString(n int, alphabet string) string {
+	out := make([]byte, n)
+	max := 255 - (256 % len(alphabet))
+	buf := make([]byte, n+n/2+8)
+	for i := 0; i < n; {
+		rand.Read(buf)
+		for _, b := range buf {
+			if int(b) > max {
+				continue
+			}
+			out[i] = alphabet[int(b)%len(alphabet)]
+			i++
+			if i == n {
+				break
+			}
+		}
+	}
+	return string(out)
+}
+
+// ValidID reports whether s can be a record id: 1–100 characters of [a-z0-9_].
+// Ids reach SQL only as bound parameters; this check keeps garbage out of
+// URLs, file paths and error messages.
+func ValidID(s string) bool { return len(s) > 0 && len(s) <= 100 && idPattern.MatchString(s) }

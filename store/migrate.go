@@ -1,0 +1,170 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/plinthdev/plinth/schema"
+)
+
+// migration is one versioned, forward-only change to the system tables.
+// Versions are applied in order, each in its own transaction, and recorded
+// in _migrations; a database newer than the binary is refused.
+type migration struct {
+	version int
+	name    string
+	up      func(ctx context.Context, s *Store, tx *sql.Tx) error
+}
+
+var migrations = []migration{
+	{1, "system tables", func(ctx context.Context, s *Store, tx *sql.Tx) error {
+		for _, q := range []string{
+			`CREATE TABLE _params (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)`,
+			`CREATE TABLE _collections (
+				id TEXT PRIMARY KEY NOT NULL,
+				name TEXT NOT NULL,
+				definition TEXT NOT NULL,
+				seq INTEGER NOT NULL,
+				created TEXT NOT NULL,
+				updated TEXT NOT NULL)`,
+			`CREATE UNIQUE INDEX _collections_name ON _collections (LOWER(name))`,
+		} {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return err
+			}
+		}
+		return nil
+	}},
+	{2, "superusers and users collections", func(ctx context.Context, s *Store, tx *sql.Tx) error {
+		snap := newSchema(nil)
+		for _, def := range []string{superusersCollection, usersCollection} {
+			c := &schema.Collection{}
+			if err := c.UnmarshalJSON([]byte(def)); err != nil {
+				return fmt.Errorf("system collection definition: %w", err)
+			}
+			saved, err := s.saveCollectionTx(ctx, tx, snap, c)
+			if err != nil {
+				return err
+			}
+			snap = newSchema(append(snap.list, saved))
+		}
+		return nil
+	}},
+}
+
+// migrate applies pending migrations. On PostgreSQL an advisory lock keeps
+// instances that start together from racing.
+func (s *Store) migrate(ctx context.Context) error {
+	if _, err := s.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS _migrations (version INTEGER PRIMARY KEY NOT NULL, name TEXT NOT NULL, applied TEXT NOT NULL)`); err != nil {
+		return err
+	}
+	for _, m := range migrations {
+		err := s.inTx(ctx, func(tx *sql.Tx) error {
+			if s.dialect.Name() == "postgres" {
+				if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7263541)`); err != nil {
+					return err
+				}
+			}
+			var n int
+			if err := tx.QueryRowContext(ctx, s.rebind(`SELECT COUNT(*) FROM _migrations WHERE version = ?`), m.version).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return nil
+			}
+			if err := m.up(ctx, s, tx); err != nil {
+				return fmt.Errorf("migration %d (%s): %w", m.version, m.name, err)
+			}
+			_, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO _migrations (version, name, applied) VALUES (?, ?, ?)`),
+				m.version, m.name, schema.FormatDate(time.Now()))
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	var newest int
+	if err := s.write.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM _migrations`).Scan(&newest); err != nil {
+		return err
+	}
+	if newest > migrations[len(migrations)-1].version {
+		return fmt.Errorf("the database is at migration %d, newer than this binary knows (%d): upgrade Plinth", newest, migrations[len(migrations)-1].version)
+	}
+	return nil
+}
+
+// inTx runs fn in a transaction on the writer, committing when fn returns nil.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// rebind rewrites ? placeholders for the dialect. It is only used on fixed
+// SQL written in this package, never on text that holds user input.
+func (s *Store) rebind(q string) string {
+	if s.dialect.Name() != "postgres" {
+		return q
+	}
+	out := make([]byte, 0, len(q)+8)
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] == '?' {
+			n++
+			out = append(out, s.dialect.Placeholder(n)...)
+			continue
+		}
+		out = append(out, q[i])
+	}
+	return string(out)
+}
+
+// The system collections, in PocketBase's JSON shape. _superusers keeps
+// PocketBase's fixed id because the SDK recognises superuser tokens by it.
+const superusersCollection = `{
+ "id": "pbc_3142635823", "name": "_superusers", "type": "auth", "system": true,
+ "listRule": null, "viewRule": null, "createRule": null, "updateRule": null, "deleteRule": null,
+ "authRule": "", "manageRule": null,
+ "passwordAuth": {"enabled": true, "identityFields": ["email"]},
+ "authToken": {"duration": 86400},
+ "indexes": ["CREATE UNIQUE INDEX idx_tokenKey_pbc_3142635823 ON _superusers (tokenKey)",
+  "CREATE UNIQUE INDEX idx_email_pbc_3142635823 ON _superusers (email) WHERE email != ''"],
+ "fields": [` + authFields + `]}`
+
+const usersCollection = `{
+ "id": "_pb_users_auth_", "name": "users", "type": "auth", "system": false,
+ "listRule": "id = @request.auth.id", "viewRule": "id = @request.auth.id", "createRule": "",
+ "updateRule": "id = @request.auth.id", "deleteRule": "id = @request.auth.id",
+ "authRule": "", "manageRule": null,
+ "passwordAuth": {"enabled": true, "identityFields": ["email"]},
+ "authToken": {"duration": 604800},
+ "indexes": ["CREATE UNIQUE INDEX idx_tokenKey__pb_users_auth_ ON users (tokenKey)",
+  "CREATE UNIQUE INDEX idx_email__pb_users_auth_ ON users (email) WHERE email != ''"],
+ "fields": [` + authFields + `,
+  {"id": "text1579384326", "name": "name", "type": "text", "max": 255},
+  {"id": "file376926767", "name": "avatar", "type": "file", "maxSelect": 1, "maxSize": 0,
+   "mimeTypes": ["image/jpeg", "image/png", "image/svg+xml", "image/gif", "image/webp"]}
+ ]}`
+
+const authFields = `
+  {"id": "text3208210256", "name": "id", "type": "text", "system": true, "required": true, "primaryKey": true,
+   "autogeneratePattern": "[a-z0-9]{15}", "pattern": "^[a-z0-9]+$", "min": 15, "max": 15},
+  {"id": "password901924565", "name": "password", "type": "password", "system": true, "hidden": true, "required": true, "min": 8},
+  {"id": "text2504183744", "name": "tokenKey", "type": "text", "system": true, "hidden": true, "required": true,
+   "autogeneratePattern": "[a-zA-Z0-9]{50}", "min": 30, "max": 60},
+  {"id": "email3885137012", "name": "email", "type": "email", "system": true, "required": true},
+  {"id": "bool1547992806", "name": "emailVisibility", "type": "bool", "system": true},
+  {"id": "bool256245529", "name": "verified", "type": "bool", "system": true},
+  {"id": "autodate2990389176", "name": "created", "type": "autodate", "system": true, "onCreate": true, "onUpdate": false},
+  {"id": "autodate3332085495", "name": "updated", "type": "autodate", "system": true, "onCreate": true, "onUpdate": true}`

@@ -1,0 +1,103 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/plinthdev/plinth/filter"
+	"github.com/plinthdev/plinth/schema"
+)
+
+// postgresDialect implements Dialect for PostgreSQL through pgx.
+type postgresDialect struct{}
+
+func (postgresDialect) Name() string             { return "postgres" }
+func (postgresDialect) Filter() filter.Dialect   { return filter.Postgres }
+func (postgresDialect) Placeholder(n int) string { return "$" + strconv.Itoa(n) }
+func (postgresDialect) RandomFunc() string       { return "RANDOM()" }
+func (postgresDialect) JSONArrayContains(col, ph string) string {
+	return col + " @> jsonb_build_array(" + ph + "::text)"
+}
+
+func (postgresDialect) ColumnDef(s schema.Storage) string {
+	switch s {
+	case schema.StoreNumber:
+		return "DOUBLE PRECISION DEFAULT 0 NOT NULL"
+	case schema.StoreBool:
+		return "BOOLEAN DEFAULT FALSE NOT NULL"
+	case schema.StoreJSONArray:
+		return "JSONB DEFAULT '[]'::jsonb NOT NULL"
+	case schema.StoreJSON:
+		return "JSONB DEFAULT NULL"
+	default:
+		return "TEXT DEFAULT '' NOT NULL"
+	}
+}
+
+func (postgresDialect) ConvertColumn(col string, from, to schema.Storage) string {
+	switch {
+	case from == schema.StoreText && to == schema.StoreJSONArray:
+		return "CASE WHEN " + col + " = '' THEN '[]'::jsonb ELSE jsonb_build_array(" + col + ") END"
+	case from == schema.StoreJSONArray && to == schema.StoreText:
+		return "COALESCE(" + col + "->>-1, '')"
+	}
+	return col
+}
+
+func (d postgresDialect) AlterColumnType(table, col string, from, to schema.Storage) string {
+	qc := quote(col)
+	typ := map[schema.Storage]string{schema.StoreText: "TEXT", schema.StoreJSONArray: "JSONB"}[to]
+	if typ == "" {
+		return ""
+	}
+	def := map[schema.Storage]string{schema.StoreText: "''", schema.StoreJSONArray: "'[]'::jsonb"}[to]
+	return fmt.Sprintf("ALTER TABLE %s ALTER COLUMN %s DROP DEFAULT, ALTER COLUMN %s TYPE %s USING %s, ALTER COLUMN %s SET DEFAULT %s",
+		quote(table), qc, qc, typ, d.ConvertColumn(qc, from, to), qc, def)
+}
+
+func (postgresDialect) UniqueViolation(err error) (string, []string, bool) {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != "23505" {
+		return "", nil, false
+	}
+	return pe.ConstraintName, nil, true
+}
+
+func (postgresDialect) IndexesOf(ctx context.Context, q querier, table string) ([]string, error) {
+	return queryStrings(ctx, q, `SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = $1 AND indexname <> $2`, table, table+"_pkey")
+}
+
+func (postgresDialect) TableExists(ctx context.Context, q querier, name string) (bool, error) {
+	var n int
+	err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = $1`, name).Scan(&n)
+	return n > 0, err
+}
+
+// openPostgres opens a pgx pool and exposes it through database/sql, so the
+// store shares one code path with SQLite while pgx keeps its per-connection
+// prepared statement cache.
+func openPostgres(ctx context.Context, dsn string, maxConns int32) (*sql.DB, *pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, nil, fmt.Errorf("parse database url: %w", err)
+	}
+	if maxConns > 0 {
+		cfg.MaxConns = maxConns
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("connect postgres: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, nil, fmt.Errorf("connect postgres: %w", err)
+	}
+	return stdlib.OpenDBFromPool(pool), pool, nil
+}

@@ -1,0 +1,394 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/plinthdev/plinth/filter"
+	"github.com/plinthdev/plinth/schema"
+)
+
+// rootAlias is the SQL alias of the queried collection's table; the filter
+// compiler qualifies the root collection's columns with it.
+const rootAlias = "_r"
+
+// ListQuery describes one page of records.
+type ListQuery struct {
+	Collection *schema.Collection
+	// Filters are filter expressions that must all hold (the client's filter
+	// and the collection's rule).
+	Filters []string
+	// Request resolves @request.* in the filters.
+	Request *filter.RequestInfo
+	// Sort is the `sort` parameter.
+	Sort      string
+	Page      int
+	PerPage   int
+	SkipTotal bool
+}
+
+// Page is one page of records and, unless skipped, the total.
+type Page struct {
+	Items      []*schema.Record
+	TotalItems int // -1 when skipped
+}
+
+// reader is what record reads need: the reader pool or a transaction.
+type reader interface {
+	query(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+	schemaSnap() *Schema
+}
+
+func (s *Store) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return s.queryRead(ctx, q, args...)
+}
+func (s *Store) schemaSnap() *Schema { return s.Schema() }
+
+// List returns one page of records.
+func (s *Store) List(ctx context.Context, q ListQuery) (*Page, error) { return s.list(ctx, s, q) }
+
+// FindOne returns the record with id, provided the filters hold for it;
+// otherwise ErrNotFound.
+func (s *Store) FindOne(ctx context.Context, c *schema.Collection, id string, req *filter.RequestInfo, filters ...string) (*schema.Record, error) {
+	return s.findOne(ctx, s, c, id, req, filters)
+}
+
+// FindMany returns the records of c whose id is in ids and for which the
+// filters hold, in no particular order (used by expand).
+func (s *Store) FindMany(ctx context.Context, c *schema.Collection, ids []string, req *filter.RequestInfo, filters ...string) ([]*schema.Record, error) {
+	return s.findMany(ctx, s, c, ids, req, filters)
+}
+
+// FindBy returns the records of c matching the filters, up to limit (used
+// by back-relation expand).
+func (s *Store) FindBy(ctx context.Context, c *schema.Collection, limit int, req *filter.RequestInfo, filters ...string) ([]*schema.Record, error) {
+	p, err := s.list(ctx, s, ListQuery{Collection: c, Filters: filters, Request: req, PerPage: limit, Page: 1, SkipTotal: true})
+	if err != nil {
+		return nil, err
+	}
+	return p.Items, nil
+}
+
+func (s *Store) env(snap *Schema, c *schema.Collection, req *filter.RequestInfo) *filter.Env {
+	return &filter.Env{Dialect: s.dialect.Filter(), Collection: c, Alias: rootAlias, Lookup: snap.Lookup, Request: req, Now: time.Now().UTC()}
+}
+
+// where compiles filters into one condition ("" when there are none).
+func (s *Store) where(env *filter.Env, p *filter.Params, filters []string) (string, error) {
+	var parts []string
+	for _, src := range filters {
+		if strings.TrimSpace(src) == "" {
+			continue
+		}
+		e, err := filter.Parse(src)
+		if err != nil {
+			return "", err
+		}
+		sqlText, err := filter.Compile(e, env, p)
+		if err != nil {
+			return "", err
+		}
+		parts = append(parts, "("+sqlText+")")
+	}
+	return strings.Join(parts, " AND "), nil
+}
+
+func selectColumns(c *schema.Collection) (string, []*schema.Field) {
+	var b strings.Builder
+	var fields []*schema.Field
+	for _, f := range c.Fields {
+		if f.Storage() == schema.StoreNone {
+			continue
+		}
+		if len(fields) > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(quote(rootAlias) + "." + quote(f.Name))
+		fields = append(fields, f)
+	}
+	return b.String(), fields
+}
+
+func (s *Store) list(ctx context.Context, r reader, q ListQuery) (*Page, error) {
+	snap := r.schemaSnap()
+	c := q.Collection
+	env := s.env(snap, c, q.Request)
+	p := &filter.Params{Dialect: env.Dialect}
+	where, err := s.where(env, p, q.Filters)
+	if err != nil {
+		return nil, err
+	}
+	order, err := s.orderBy(env, p, c, q.Sort)
+	if err != nil {
+		return nil, err
+	}
+	cols, fields := selectColumns(c)
+	from := " FROM " + quote(c.Name) + " AS " + quote(rootAlias)
+	if where != "" {
+		from += " WHERE " + where
+	}
+	if q.PerPage <= 0 {
+		q.PerPage = 30
+	}
+	if q.Page <= 0 {
+		q.Page = 1
+	}
+	query := "SELECT " + cols + from
+	if order != "" {
+		query += " ORDER BY " + order
+	}
+	query += " LIMIT " + strconv.Itoa(q.PerPage)
+	if off := (q.Page - 1) * q.PerPage; off > 0 {
+		query += " OFFSET " + strconv.Itoa(off)
+	}
+	items, err := scanRecords(ctx, r, c, fields, query, p.Values)
+	if err != nil {
+		return nil, err
+	}
+	page := &Page{Items: items, TotalItems: -1}
+	if !q.SkipTotal {
+		// The page tells us the total when it is the first and not full.
+		if q.Page == 1 && len(items) < q.PerPage {
+			page.TotalItems = len(items)
+		} else {
+			rows, err := r.query(ctx, "SELECT COUNT(*)"+from, p.Values...)
+			if err != nil {
+				return nil, fmt.Errorf("count %s: %w", c.Name, err)
+			}
+			defer rows.Close()
+			if rows.Next() {
+				if err := rows.Scan(&page.TotalItems); err != nil {
+					return nil, err
+				}
+			}
+			if err := rows.Err(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return page, nil
+}
+
+// orderBy compiles the sort parameter; without one, SQLite tables keep
+// insertion order through rowid (as PocketBase does) and the rest sort by
+// created then id so that paging is stable.
+func (s *Store) orderBy(env *filter.Env, p *filter.Params, c *schema.Collection, sort string) (string, error) {
+	if strings.TrimSpace(sort) != "" {
+		return filter.CompileSort(sort, env, p)
+	}
+	switch {
+	case s.dialect.Name() == "sqlite" && !c.IsView():
+		return quote(rootAlias) + ".rowid", nil
+	case c.Field("created") != nil && !c.IsView():
+		return quote(rootAlias) + `."created", ` + quote(rootAlias) + `."id"`, nil
+	}
+	return quote(rootAlias) + `."id"`, nil
+}
+
+func (s *Store) findOne(ctx context.Context, r reader, c *schema.Collection, id string, req *filter.RequestInfo, filters []string) (*schema.Record, error) {
+	items, err := s.findMany(ctx, r, c, []string{id}, req, filters)
+	if err != nil {
+		return nil, err
+	}
+	if len(items) == 0 {
+		return nil, ErrNotFound
+	}
+	return items[0], nil
+}
+
+func (s *Store) findMany(ctx context.Context, r reader, c *schema.Collection, ids []string, req *filter.RequestInfo, filters []string) ([]*schema.Record, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	env := s.env(r.schemaSnap(), c, req)
+	p := &filter.Params{Dialect: env.Dialect}
+	var in strings.Builder
+	for i, id := range ids {
+		if i > 0 {
+			in.WriteString(", ")
+		}
+		in.WriteString(p.Add(id))
+	}
+	where, err := s.where(env, p, filters)
+	if err != nil {
+		return nil, err
+	}
+	cols, fields := selectColumns(c)
+	query := "SELECT " + cols + " FROM " + quote(c.Name) + " AS " + quote(rootAlias) +
+		" WHERE " + quote(rootAlias) + `."id" IN (` + in.String() + ")"
+	if where != "" {
+		query += " AND " + where
+	}
+	return scanRecords(ctx, r, c, fields, query, p.Values)
+}
+
+func scanRecords(ctx context.Context, r reader, c *schema.Collection, fields []*schema.Field, query string, args []any) ([]*schema.Record, error) {
+	rows, err := r.query(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("query %s: %w", c.Name, err)
+	}
+	defer rows.Close()
+	vals := make([]any, len(fields))
+	ptrs := make([]any, len(fields))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	var out []*schema.Record
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, fmt.Errorf("scan %s: %w", c.Name, err)
+		}
+		rec := schema.NewRecordSized(c)
+		for i, f := range fields {
+			rec.Set(f.Name, fromDB(f, vals[i]))
+		}
+		out = append(out, rec)
+	}
+	return out, rows.Err()
+}
+
+// fromDB converts a scanned column value into the field's canonical value.
+func fromDB(f *schema.Field, v any) any {
+	switch f.Storage() {
+	case schema.StoreText:
+		switch x := v.(type) {
+		case string:
+			return x
+		case []byte:
+			return string(x)
+		case nil:
+			return ""
+		case time.Time:
+			return schema.FormatDate(x)
+		default:
+			return fmt.Sprint(x)
+		}
+	case schema.StoreNumber:
+		switch x := v.(type) {
+		case float64:
+			return x
+		case int64:
+			return float64(x)
+		case string:
+			n, _ := strconv.ParseFloat(x, 64)
+			return n
+		case []byte:
+			n, _ := strconv.ParseFloat(string(x), 64)
+			return n
+		}
+		return 0.0
+	case schema.StoreBool:
+		switch x := v.(type) {
+		case bool:
+			return x
+		case int64:
+			return x != 0
+		case float64:
+			return x != 0
+		case string:
+			return x == "1" || x == "true" || x == "t"
+		}
+		return false
+	case schema.StoreJSONArray:
+		raw := rawBytes(v)
+		var list []string
+		if len(raw) > 0 && json.Unmarshal(raw, &list) == nil && list != nil {
+			return list
+		}
+		return []string{}
+	case schema.StoreJSON:
+		raw := rawBytes(v)
+		if f.Type == "geoPoint" {
+			var g schema.GeoPoint
+			if len(raw) > 0 {
+				json.Unmarshal(raw, &g)
+			}
+			return g
+		}
+		if len(raw) == 0 || string(raw) == "null" {
+			return json.RawMessage(nil)
+		}
+		return json.RawMessage(raw)
+	}
+	return v
+}
+
+func rawBytes(v any) []byte {
+	switch x := v.(type) {
+	case []byte:
+		return append([]byte(nil), x...)
+	case string:
+		return []byte(x)
+	case nil:
+		return nil
+	case float64, int64, bool:
+		b, _ := json.Marshal(x)
+		return b
+	}
+	b, _ := json.Marshal(v)
+	return b
+}
+
+// toDB converts a canonical value into a bind argument for the field's column.
+func toDB(f *schema.Field, v any) any {
+	switch f.Storage() {
+	case schema.StoreJSONArray:
+		list, _ := v.([]string)
+		if list == nil {
+			list = []string{}
+		}
+		b, _ := json.Marshal(list)
+		return string(b)
+	case schema.StoreJSON:
+		switch x := v.(type) {
+		case json.RawMessage:
+			if len(x) == 0 {
+				return nil
+			}
+			return string(x)
+		case schema.GeoPoint:
+			b, _ := json.Marshal(x)
+			return string(b)
+		case nil:
+			return nil
+		}
+		b, _ := json.Marshal(v)
+		return string(b)
+	}
+	return v
+}
+
+// FindFirstBy returns the first record of c whose field equals value
+// (lookups by a unique field such as an auth identity).
+func (s *Store) FindFirstBy(ctx context.Context, c *schema.Collection, field string, value any) (*schema.Record, error) {
+	f := c.Field(field)
+	if f == nil || f.Storage() == schema.StoreNone {
+		return nil, ErrNotFound
+	}
+	cols, fields := selectColumns(c)
+	q := "SELECT " + cols + " FROM " + quote(c.Name) + " AS " + quote(rootAlias) +
+		" WHERE " + quote(rootAlias) + "." + quote(f.Name) + " = " + s.dialect.Placeholder(1) + " LIMIT 1"
+	recs, err := scanRecords(ctx, s, c, fields, q, []any{value})
+	if err != nil {
+		return nil, err
+	}
+	if len(recs) == 0 {
+		return nil, ErrNotFound
+	}
+	return recs[0], nil
+}
+
+// FindAuthRecord loads the record a token names; it implements
+// auth.RecordFinder.
+func (s *Store) FindAuthRecord(ctx context.Context, collectionID, id string) (*schema.Record, error) {
+	c := s.Schema().Lookup(collectionID)
+	if c == nil || !c.IsAuth() || c.ID != collectionID || !schema.ValidID(id) {
+		return nil, ErrNotFound
+	}
+	return s.FindFirstBy(ctx, c, "id", id)
+}

@@ -1,0 +1,242 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/plinthdev/plinth/schema"
+)
+
+// Config selects and tunes the database.
+type Config struct {
+	// Dir is the data directory; the SQLite file lives there as data.db.
+	Dir string
+	// URL is a postgres:// connection string; empty selects SQLite.
+	URL string
+	// SQLiteSync is SQLite's synchronous pragma: NORMAL (default: durable
+	// against process crashes, as WAL commits reach the OS before the call
+	// returns) or FULL (also against power loss, at the cost of an fsync per
+	// commit).
+	SQLiteSync string
+	// MaxConns caps the PostgreSQL pool (default: pgx's, max(4, CPUs)).
+	MaxConns int32
+}
+
+// Store is the database with its dialect and the cached schema.
+type Store struct {
+	dialect Dialect
+	write   *sql.DB // SQLite: one connection; PostgreSQL: the pool
+	read    *sql.DB // SQLite: read-only pool; PostgreSQL: the same pool
+	pgPool  *pgxpool.Pool
+	schema  atomic.Pointer[Schema]
+	// schemaMu serialises collection changes so snapshots are swapped in order.
+	schemaMu sync.Mutex
+	stmts    stmtCache
+}
+
+// Open connects to the configured database, applies pending migrations and
+// loads the schema.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	s := &Store{}
+	if cfg.URL == "" {
+		if cfg.Dir == "" {
+			cfg.Dir = "plinth_data"
+		}
+		if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
+			return nil, fmt.Errorf("create data dir: %w", err)
+		}
+		w, r, err := openSQLite(ctx, cfg.Dir, strings.ToUpper(cfg.SQLiteSync))
+		if err != nil {
+			return nil, err
+		}
+		s.dialect, s.write, s.read = sqliteDialect{}, w, r
+		s.stmts.enabled = true
+	} else {
+		if !strings.HasPrefix(cfg.URL, "postgres://") && !strings.HasPrefix(cfg.URL, "postgresql://") {
+			return nil, errors.New("database url must start with postgres:// (or leave it empty for SQLite)")
+		}
+		db, pool, err := openPostgres(ctx, cfg.URL, cfg.MaxConns)
+		if err != nil {
+			return nil, err
+		}
+		s.dialect, s.write, s.read, s.pgPool = postgresDialect{}, db, db, pool
+	}
+	if err := s.migrate(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	if err := s.reloadSchema(ctx, s.write); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("load schema: %w", err)
+	}
+	return s, nil
+}
+
+// Close closes the database connections. SQLite checkpoints its WAL when the
+// last connection closes.
+func (s *Store) Close() error {
+	s.stmts.close()
+	var errs []error
+	if s.read != nil && s.read != s.write {
+		errs = append(errs, s.read.Close())
+	}
+	if s.write != nil {
+		errs = append(errs, s.write.Close())
+	}
+	if s.pgPool != nil {
+		s.pgPool.Close()
+	}
+	return errors.Join(errs...)
+}
+
+// Dialect returns the database dialect.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// Schema returns the current immutable schema snapshot.
+func (s *Store) Schema() *Schema { return s.schema.Load() }
+
+// PoolStats reports connection pool figures for metrics: the writer's and
+// the readers' (the same pool on PostgreSQL).
+func (s *Store) PoolStats() (write, read sql.DBStats) {
+	return s.write.Stats(), s.read.Stats()
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.read.PingContext(ctx) }
+
+// stmtCache keeps prepared statements of the SQLite read pool by SQL text.
+// pgx already caches prepared statements per connection, so it is disabled
+// on PostgreSQL. Filters are compiled to parameterised SQL, so the number of
+// distinct texts is bounded by the shapes clients use; past maxStmts new
+// texts simply run unprepared.
+type stmtCache struct {
+	enabled bool
+	m       sync.Map // string -> *sql.Stmt
+	n       atomic.Int64
+}
+
+const maxStmts = 2000
+
+func (c *stmtCache) get(ctx context.Context, db *sql.DB, query string) *sql.Stmt {
+	if !c.enabled {
+		return nil
+	}
+	if st, ok := c.m.Load(query); ok {
+		return st.(*sql.Stmt)
+	}
+	if c.n.Load() >= maxStmts {
+		return nil
+	}
+	st, err := db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil // the caller runs it unprepared and reports the error
+	}
+	if prev, loaded := c.m.LoadOrStore(query, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt)
+	}
+	c.n.Add(1)
+	return st
+}
+
+// reset drops every cached statement; called after DDL, which invalidates
+// SQLite's prepared statements' column lists.
+func (c *stmtCache) reset() {
+	c.m.Range(func(k, v any) bool {
+		v.(*sql.Stmt).Close()
+		c.m.Delete(k)
+		return true
+	})
+	c.n.Store(0)
+}
+
+func (c *stmtCache) close() { c.reset() }
+
+// queryRead runs a read query on the reader pool, through a cached prepared
+// statement where possible.
+func (s *Store) queryRead(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := s.stmts.get(ctx, s.read, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return s.read.QueryContext(ctx, query, args...)
+}
+
+// Schema is an immutable snapshot of all collections.
+type Schema struct {
+	list   []*schema.Collection
+	byID   map[string]*schema.Collection
+	byName map[string]*schema.Collection // lower-cased names
+}
+
+func newSchema(list []*schema.Collection) *Schema {
+	s := &Schema{list: list, byID: map[string]*schema.Collection{}, byName: map[string]*schema.Collection{}}
+	for _, c := range list {
+		s.byID[c.ID] = c
+		s.byName[strings.ToLower(c.Name)] = c
+	}
+	return s
+}
+
+// Lookup finds a collection by id or (case-insensitive) name.
+func (s *Schema) Lookup(idOrName string) *schema.Collection {
+	if c, ok := s.byID[idOrName]; ok {
+		return c
+	}
+	return s.byName[strings.ToLower(idOrName)]
+}
+
+// Collections lists all collections in creation order.
+func (s *Schema) Collections() []*schema.Collection { return s.list }
+
+// ReferencesTo lists (collection, field) pairs whose relation field targets c.
+func (s *Schema) ReferencesTo(c *schema.Collection) []Reference {
+	var out []Reference
+	for _, other := range s.list {
+		if other.IsView() {
+			continue
+		}
+		for _, f := range other.Fields {
+			if ro, ok := f.Options.(*schema.RelationOptions); ok && ro.CollectionID == c.ID {
+				out = append(out, Reference{Collection: other, Field: f})
+			}
+		}
+	}
+	return out
+}
+
+// Reference is a relation field of Collection that points at another collection.
+type Reference struct {
+	Collection *schema.Collection
+	Field      *schema.Field
+}
+
+// Param returns a stored system parameter, or "" when unset.
+func (s *Store) Param(ctx context.Context, key string) (string, error) {
+	var v string
+	err := s.write.QueryRowContext(ctx, s.rebind(`SELECT value FROM _params WHERE key = ?`), key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return v, err
+}
+
+// EnsureParam returns the parameter key, storing gen() first when it is
+// unset. Concurrent first starts of several instances agree on one value.
+func (s *Store) EnsureParam(ctx context.Context, key string, gen func() string) (string, error) {
+	if v, err := s.Param(ctx, key); err != nil || v != "" {
+		return v, err
+	}
+	q := `INSERT INTO _params (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`
+	if _, err := s.write.ExecContext(ctx, s.rebind(q), key, gen()); err != nil {
+		return "", fmt.Errorf("store param %s: %w", key, err)
+	}
+	return s.Param(ctx, key)
+}

@@ -1,0 +1,300 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/plinthdev/plinth/filter"
+	"github.com/plinthdev/plinth/schema"
+)
+
+// Tx is a write transaction. Reads through it see its own writes.
+type Tx struct {
+	s           *Store
+	tx          *sql.Tx
+	snap        *Schema
+	afterCommit []func()
+}
+
+func (t *Tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return t.tx.QueryContext(ctx, q, args...)
+}
+func (t *Tx) schemaSnap() *Schema { return t.snap }
+
+// Schema is the schema snapshot the transaction works with.
+func (t *Tx) Schema() *Schema { return t.snap }
+
+// AfterCommit registers fn to run after a successful commit (for events
+// that must never be published for a rolled-back write).
+func (t *Tx) AfterCommit(fn func()) { t.afterCommit = append(t.afterCommit, fn) }
+
+// Tx runs fn in a write transaction and commits when it returns nil.
+func (s *Store) Tx(ctx context.Context, fn func(tx *Tx) error) error {
+	sqlTx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	tx := &Tx{s: s, tx: sqlTx, snap: s.Schema()}
+	if err := fn(tx); err != nil {
+		sqlTx.Rollback()
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	for _, f := range tx.afterCommit {
+		f()
+	}
+	return nil
+}
+
+// List returns one page of records as the transaction sees them.
+func (t *Tx) List(ctx context.Context, q ListQuery) (*Page, error) { return t.s.list(ctx, t, q) }
+
+// FindOne returns the record with id if the filters hold, else ErrNotFound.
+func (t *Tx) FindOne(ctx context.Context, c *schema.Collection, id string, req *filter.RequestInfo, filters ...string) (*schema.Record, error) {
+	return t.s.findOne(ctx, t, c, id, req, filters)
+}
+
+// Insert stores a new record after checking its relations.
+func (t *Tx) Insert(ctx context.Context, r *schema.Record) error {
+	c := r.Collection
+	if c.IsView() {
+		return errReadOnlyView
+	}
+	if err := t.checkRelations(ctx, r); err != nil {
+		return err
+	}
+	var cols, marks []string
+	var args []any
+	for _, f := range c.Fields {
+		if f.Storage() == schema.StoreNone {
+			continue
+		}
+		cols = append(cols, quote(f.Name))
+		args = append(args, toDB(f, r.Get(f.Name)))
+		marks = append(marks, t.s.dialect.Placeholder(len(args)))
+	}
+	q := "INSERT INTO " + quote(c.Name) + " (" + strings.Join(cols, ", ") + ") VALUES (" + strings.Join(marks, ", ") + ")"
+	if _, err := t.tx.ExecContext(ctx, q, args...); err != nil {
+		return t.s.mapWriteError(c, err)
+	}
+	return nil
+}
+
+// Update writes every stored column of r (found by r's id) after checking
+// its relations.
+func (t *Tx) Update(ctx context.Context, r *schema.Record) error {
+	c := r.Collection
+	if c.IsView() {
+		return errReadOnlyView
+	}
+	if err := t.checkRelations(ctx, r); err != nil {
+		return err
+	}
+	var sets []string
+	var args []any
+	for _, f := range c.Fields {
+		if f.Storage() == schema.StoreNone || f.Name == "id" {
+			continue
+		}
+		args = append(args, toDB(f, r.Get(f.Name)))
+		sets = append(sets, quote(f.Name)+" = "+t.s.dialect.Placeholder(len(args)))
+	}
+	args = append(args, r.ID())
+	q := "UPDATE " + quote(c.Name) + " SET " + strings.Join(sets, ", ") + ` WHERE "id" = ` + t.s.dialect.Placeholder(len(args))
+	res, err := t.tx.ExecContext(ctx, q, args...)
+	if err != nil {
+		return t.s.mapWriteError(c, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+var errReadOnlyView = schema.Errors{"collection": schema.NewFieldError("validation_view_read_only", "View collections are read only.")}
+
+// Matches reports whether the filters hold for the record with id, as the
+// transaction sees it (rule checks of would-be records).
+func (t *Tx) Matches(ctx context.Context, c *schema.Collection, id string, req *filter.RequestInfo, filters ...string) (bool, error) {
+	_, err := t.FindOne(ctx, c, id, req, filters...)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// checkRelations rejects relation values that name missing records.
+func (t *Tx) checkRelations(ctx context.Context, r *schema.Record) error {
+	errs := schema.Errors{}
+	for _, f := range r.Collection.Fields {
+		ro, ok := f.Options.(*schema.RelationOptions)
+		if !ok {
+			continue
+		}
+		ids := r.GetStrings(f.Name)
+		if len(ids) == 0 {
+			continue
+		}
+		target := t.snap.Lookup(ro.CollectionID)
+		if target == nil {
+			errs.Add(f.Name, schema.NewFieldError("validation_missing_rel_collection", "The related collection no longer exists."))
+			continue
+		}
+		found, err := t.existingIDs(ctx, target, ids)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if !found[id] {
+				errs.Add(f.Name, schema.NewFieldError("validation_missing_rel_records", fmt.Sprintf("Failed to find all relation records with the provided ids (%s).", id)))
+				break
+			}
+		}
+	}
+	return errs.OrNil()
+}
+
+func (t *Tx) existingIDs(ctx context.Context, c *schema.Collection, ids []string) (map[string]bool, error) {
+	marks := make([]string, len(ids))
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		marks[i] = t.s.dialect.Placeholder(i + 1)
+		args[i] = id
+	}
+	found, err := queryStrings(ctx, t.tx, `SELECT "id" FROM `+quote(c.Name)+` WHERE "id" IN (`+strings.Join(marks, ", ")+")", args...)
+	if err != nil {
+		return nil, fmt.Errorf("check relations to %s: %w", c.Name, err)
+	}
+	out := make(map[string]bool, len(found))
+	for _, id := range found {
+		out[id] = true
+	}
+	return out, nil
+}
+
+// Delete removes r. Records that reference it are deleted too when their
+// relation field cascades; otherwise the reference is removed, or the delete
+// is refused when that would leave a required relation empty.
+func (t *Tx) Delete(ctx context.Context, r *schema.Record) error {
+	return t.delete(ctx, r, map[string]bool{})
+}
+
+func (t *Tx) delete(ctx context.Context, r *schema.Record, visiting map[string]bool) error {
+	c := r.Collection
+	if c.IsView() {
+		return errReadOnlyView
+	}
+	key := c.ID + "/" + r.ID()
+	if visiting[key] {
+		return nil
+	}
+	visiting[key] = true
+	for _, ref := range t.snap.ReferencesTo(c) {
+		ro := ref.Field.Options.(*schema.RelationOptions)
+		ph := t.s.dialect.Placeholder(1)
+		col := quote(ref.Field.Name)
+		cond := col + " = " + ph
+		if ref.Field.Multiple() {
+			cond = t.s.dialect.JSONArrayContains(col, ph)
+		}
+		cols, fields := selectColumns(ref.Collection)
+		q := "SELECT " + cols + " FROM " + quote(ref.Collection.Name) + " AS " + quote(rootAlias) + " WHERE " + strings.ReplaceAll(cond, col, quote(rootAlias)+"."+col)
+		referencing, err := scanRecords(ctx, t, ref.Collection, fields, q, []any{r.ID()})
+		if err != nil {
+			return err
+		}
+		for _, other := range referencing {
+			if other.Collection.ID == c.ID && other.ID() == r.ID() {
+				continue // a self-reference goes away with the row
+			}
+			if ro.CascadeDelete {
+				if err := t.delete(ctx, other, visiting); err != nil {
+					return err
+				}
+				continue
+			}
+			rest := slices.DeleteFunc(slices.Clone(other.GetStrings(ref.Field.Name)), func(id string) bool { return id == r.ID() })
+			if ref.Field.Required && len(rest) == 0 {
+				return schema.Errors{"id": schema.NewFieldError("validation_relation_required",
+					fmt.Sprintf("The record cannot be deleted because record %s of %s requires it (field %s).", other.ID(), ref.Collection.Name, ref.Field.Name))}
+			}
+			if ref.Field.Multiple() {
+				other.Set(ref.Field.Name, rest)
+			} else {
+				other.Set(ref.Field.Name, "")
+			}
+			if err := t.Update(ctx, other); err != nil {
+				return err
+			}
+		}
+	}
+	res, err := t.tx.ExecContext(ctx, "DELETE FROM "+quote(c.Name)+` WHERE "id" = `+t.s.dialect.Placeholder(1), r.ID())
+	if err != nil {
+		return fmt.Errorf("delete from %s: %w", c.Name, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// Truncate deletes every record of c, honouring cascades.
+func (s *Store) Truncate(ctx context.Context, c *schema.Collection) error {
+	if c.IsView() {
+		return errReadOnlyView
+	}
+	return s.Tx(ctx, func(tx *Tx) error {
+		if len(tx.snap.ReferencesTo(c)) == 0 {
+			_, err := tx.tx.ExecContext(ctx, "DELETE FROM "+quote(c.Name))
+			return err
+		}
+		for {
+			page, err := tx.List(ctx, ListQuery{Collection: c, PerPage: 500, SkipTotal: true})
+			if err != nil {
+				return err
+			}
+			if len(page.Items) == 0 {
+				return nil
+			}
+			for _, r := range page.Items {
+				if err := tx.Delete(ctx, r); err != nil && !errors.Is(err, ErrNotFound) {
+					return err
+				}
+			}
+		}
+	})
+}
+
+// mapWriteError turns unique violations into field errors.
+func (s *Store) mapWriteError(c *schema.Collection, err error) error {
+	index, cols, ok := s.dialect.UniqueViolation(err)
+	if !ok {
+		return fmt.Errorf("write %s: %w", c.Name, err)
+	}
+	if index != "" && len(cols) == 0 {
+		if index == c.Name+"_pkey" {
+			cols = []string{"id"}
+		}
+		for _, raw := range c.Indexes {
+			if idx, perr := ParseIndex(raw); perr == nil && strings.EqualFold(idx.Name, index) {
+				for _, col := range idx.Columns {
+					cols = append(cols, col.Name)
+				}
+			}
+		}
+	}
+	errs := schema.Errors{}
+	for _, col := range cols {
+		errs.Add(col, schema.NewFieldError("validation_not_unique", "Value must be unique."))
+	}
+	if len(errs) == 0 {
+		errs.Add("id", schema.NewFieldError("validation_not_unique", "Value must be unique."))
+	}
+	return errs
+}
