@@ -263,4 +263,3 @@ func (s *Server) importCollections(w http.ResponseWriter, r *http.Request) error
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
-

@@ -29,13 +29,13 @@ type IndexColumn struct {
 }
 
 var (
-	indexPattern = regexp.MustCompile(`(?is)^\s*CREATE\s+(UNIQUE\s+)?INDEX\s+(?:IF\s+NOT\s+EXISTS\s+)?[` + "`" + `"'\[]?(\w+)[` + "`" + `"'\]]?\s+ON\s+[` + "`" + `"'\[]?(\w+)[` + "`" + `"'\]]?\s*\((.+?)\)\s*(?:WHERE\s+(.+?))?\s*;?\s*$`)
-	indexColPattern = regexp.MustCompile(`(?is)^[` + "`" + `"'\[]?(\w+)[` + "`" + `"'\]]?(\s+COLLATE\s+NOCASE)?(\s+(?:ASC|DESC))?$`)
+	indexPattern      = regexp.MustCompile(`(?is)^\s*CREATE\s+(UNIQUE\s+)?INDEX\s+(?:IF\s+NOT\s+EXISTS\s+)?[` + "`" + `"'\[]?(\w+)[` + "`" + `"'\]]?\s+ON\s+[` + "`" + `"'\[]?(\w+)[` + "`" + `"'\]]?\s*\((.+?)\)\s*(?:WHERE\s+(.+?))?\s*;?\s*$`)
+	indexColPattern   = regexp.MustCompile(`(?is)^[` + "`" + `"'\[]?(\w+)[` + "`" + `"'\]]?(\s+COLLATE\s+NOCASE)?(\s+(?:ASC|DESC))?$`)
 	indexWherePattern = regexp.MustCompile(`(?is)^[` + "`" + `"'\[]?(\w+)[` + "`" + `"'\]]?\s*(?:!=|<>)\s*''$`)
 )
 
 // ParseIndex parses `CREATE [UNIQUE] INDEX name ON table (col [COLLATE
-// NOCASE] [ASC|DESC], ...) [WHERE col != '']`.
+// NOCASE] [ASC|DESC], ...) [WHERE col != ”]`.
 func ParseIndex(s string) (*Index, error) {
 	m := indexPattern.FindStringSubmatch(s)
 	if m == nil {

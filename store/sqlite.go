@@ -22,10 +22,10 @@ import (
 // (modernc.org/sqlite, a cgo-free translation of SQLite).
 type sqliteDialect struct{}
 
-func (sqliteDialect) Name() string             { return "sqlite" }
-func (sqliteDialect) Filter() filter.Dialect   { return filter.SQLite }
-func (sqliteDialect) Placeholder(int) string   { return "?" }
-func (sqliteDialect) RandomFunc() string       { return "RANDOM()" }
+func (sqliteDialect) Name() string           { return "sqlite" }
+func (sqliteDialect) Filter() filter.Dialect { return filter.SQLite }
+func (sqliteDialect) Placeholder(int) string { return "?" }
+func (sqliteDialect) RandomFunc() string     { return "RANDOM()" }
 func (sqliteDialect) JSONArrayContains(col, ph string) string {
 	return "EXISTS (SELECT 1 FROM json_each(" + col + ") WHERE json_each.value = " + ph + ")"
 }
