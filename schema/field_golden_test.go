@@ -10,7 +10,7 @@ import (
 	"testing"
 )
 
-var updateGolden = flag.Bool("update", false, "rewrite the golden files in testdata")
+var updateGolden = flag.Bool("update-fields", false, "rewrite testdata/fields.json")
 
 // goldenFields is one field of every registered type with non-default
 // options, in the order of testdata/fields.json.
@@ -74,7 +74,7 @@ func TestFieldsGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Fatalf("marshalled fields differ from %s (run go test -run TestFieldsGolden -update):\n%s", path, got)
+		t.Fatalf("marshalled fields differ from %s (run go test -run TestFieldsGolden -update-fields):\n%s", path, got)
 	}
 
 	var decoded []*Field

@@ -33,7 +33,7 @@ func ParseProjection(s string) (*Projection, error) {
 		return nil, nil
 	}
 	root := &Projection{}
-	for _, raw := range strings.Split(s, ",") {
+	for _, raw := range splitTopLevel(s) {
 		item := strings.TrimSpace(raw)
 		if item == "" {
 			continue
@@ -139,4 +139,27 @@ func Excerpt(s string, max int, ellipsis bool) string {
 		out += "..."
 	}
 	return out
+}
+
+// splitTopLevel splits s on commas that are not inside parentheses, so
+// that "a,b:excerpt(10,true)" gives two items.
+func splitTopLevel(s string) []string {
+	var out []string
+	depth, start := 0, 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '(':
+			depth++
+		case ')':
+			if depth > 0 {
+				depth--
+			}
+		case ',':
+			if depth == 0 {
+				out = append(out, s[start:i])
+				start = i + 1
+			}
+		}
+	}
+	return append(out, s[start:])
 }

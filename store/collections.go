@@ -100,6 +100,15 @@ func (s *Store) saveCollectionTx(ctx context.Context, tx *sql.Tx, snap *Schema, 
 	if err := c.Validate(next.Lookup); err != nil {
 		return nil, err
 	}
+	// Relations may name their target by name; store the id, which
+	// survives renames.
+	for _, f := range c.Fields {
+		if ro, ok := f.Options.(*schema.RelationOptions); ok {
+			if target := next.Lookup(ro.CollectionID); target != nil {
+				ro.CollectionID = target.ID
+			}
+		}
+	}
 	errs := schema.Errors{}
 	if other := snap.byName[strings.ToLower(c.Name)]; other != nil && other.ID != c.ID {
 		errs.Add("name", schema.NewFieldError("validation_collection_name_exists", "Collection name must be unique (case insensitive)."))

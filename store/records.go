@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -312,6 +313,14 @@ func fromDB(f *schema.Field, v any) any {
 		}
 		if len(raw) == 0 || string(raw) == "null" {
 			return json.RawMessage(nil)
+		}
+		if bytes.IndexByte(raw, ' ') >= 0 || bytes.IndexByte(raw, '\n') >= 0 {
+			// PostgreSQL writes jsonb with spaces; clients get compact JSON
+			// from both databases.
+			var b bytes.Buffer
+			if json.Compact(&b, raw) == nil {
+				raw = b.Bytes()
+			}
 		}
 		return json.RawMessage(raw)
 	}

@@ -78,7 +78,10 @@ func (sqliteDialect) UniqueViolation(err error) (string, []string, bool) {
 		if i := strings.LastIndexByte(tc, '.'); i >= 0 {
 			tc = tc[i+1:]
 		}
-		cols = append(cols, strings.TrimRight(tc, ")"))
+		if j := strings.IndexByte(tc, ' '); j >= 0 {
+			tc = tc[:j] // "slug (2067)": the extended result code follows
+		}
+		cols = append(cols, tc)
 	}
 	return "", cols, true
 }
