@@ -27,7 +27,8 @@ type testApp struct {
 func setup(t *testing.T, b testenv.Backend) *testApp {
 	t.Helper()
 	ctx := context.Background()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	// Errors (500s) land in the test log, so a failure shows its cause.
+	log := slog.New(slog.NewTextHandler(tlog{t}, &slog.HandlerOptions{Level: slog.LevelError}))
 	app, err := plinth.New(ctx, plinth.Config{DataDir: b.Dir, DatabaseURL: b.URL, BcryptCost: 4}, log)
 	if err != nil {
 		t.Fatalf("new app on %s: %v", b.Name, err)
@@ -147,3 +148,7 @@ func (ta *testApp) create(coll string, body map[string]any) map[string]any {
 	ta.mustJSON("POST", "/api/collections/"+coll+"/records", body, ta.su, 200, &out)
 	return out
 }
+
+type tlog struct{ t *testing.T }
+
+func (w tlog) Write(p []byte) (int, error) { w.t.Log(strings.TrimSpace(string(p))); return len(p), nil }

@@ -138,3 +138,57 @@ func TestFieldUnmarshalBadOptions(t *testing.T) {
 		}
 	}
 }
+
+var (
+	_ Modifier = (*NumberOptions)(nil)
+	_ Modifier = (*SelectOptions)(nil)
+	_ Modifier = (*RelationOptions)(nil)
+	_ Modifier = (*FileOptions)(nil)
+)
+
+// TestGoldenCollection puts one field of every type in a collection: its
+// options must pass Collection.Validate, and a record of it must encode as
+// valid JSON both at zero values and after normalising typical input.
+func TestGoldenCollection(t *testing.T) {
+	t.Parallel()
+	users := &Collection{ID: "_pb_users_auth_", Name: "users", Type: TypeAuth}
+	c := &Collection{ID: "pbc_posts", Name: "posts", Type: TypeBase, Fields: goldenFields()}
+	if err := c.Validate(testLookup(users)); err != nil {
+		t.Fatalf("Validate: %v", err)
+	}
+	if err := c.Validate(testLookup()); err == nil {
+		t.Fatal("Validate without the relation target succeeded")
+	}
+	r := NewRecord(c)
+	if out := r.AppendJSON(nil, EncodeOptions{}); !json.Valid(out) {
+		t.Fatalf("zero record encodes as invalid JSON: %s", out)
+	}
+	input := map[string]any{
+		"id": "abcdefghijklmno", "price": "12", "active": "true", "contact": "a@example.com",
+		"site": "https://x.test", "body": "<p>x</p>", "due": "2024-06-01T10:00:00+02:00",
+		"created": "2024-06-01 08:00:00.000Z", "tags": []any{"a", "b"}, "docs": []any{"a.pdf"},
+		"author": "u1", "meta": map[string]any{"k": []any{1.0}}, "password": "secret123",
+		"place": map[string]any{"lon": 1.5, "lat": 2.5},
+	}
+	for _, f := range c.Fields {
+		v, err := f.Options.Normalize(f, input[f.Name])
+		if err != nil {
+			t.Fatalf("%s: Normalize: %v", f.Name, err)
+		}
+		if err := f.Options.Validate(f, v); err != nil {
+			t.Fatalf("%s: Validate(%#v): %v", f.Name, v, err)
+		}
+		r.Set(f.Name, v)
+	}
+	out := r.AppendJSON(nil, EncodeOptions{})
+	var back map[string]any
+	if err := json.Unmarshal(out, &back); err != nil {
+		t.Fatalf("record encodes as invalid JSON: %s", out)
+	}
+	for name, want := range map[string]any{"price": 12.0, "due": "2024-06-01 08:00:00.000Z",
+		"tags": []any{"a", "b"}, "meta": map[string]any{"k": []any{1.0}}, "place": map[string]any{"lon": 1.5, "lat": 2.5}} {
+		if !reflect.DeepEqual(back[name], want) {
+			t.Errorf("%s = %#v, want %#v", name, back[name], want)
+		}
+	}
+}

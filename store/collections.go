@@ -179,6 +179,11 @@ func (s *Store) saveCollectionTx(ctx context.Context, tx *sql.Tx, snap *Schema, 
 // prepareCollection fills in what a client may leave out: ids, the
 // system fields, default options.
 func prepareCollection(c, old *schema.Collection) error {
+	for i, f := range c.Fields {
+		if f == nil {
+			return schema.Errors{"fields": schema.Errors{fmt.Sprint(i): schema.NewFieldError("validation_required", "A field cannot be null.")}}
+		}
+	}
 	if c.ID == "" {
 		c.ID = "pbc_" + schema.RandomString(10, "0123456789")
 	}

@@ -71,7 +71,13 @@ func (postgresDialect) UniqueViolation(err error) (string, []string, bool) {
 }
 
 func (postgresDialect) IndexesOf(ctx context.Context, q querier, table string) ([]string, error) {
-	return queryStrings(ctx, q, `SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = $1 AND indexname <> $2`, table, table+"_pkey")
+	// The primary key's index keeps its first name when the table is
+	// renamed, so it is excluded by kind, not by name.
+	return queryStrings(ctx, q, `SELECT ic.relname FROM pg_index x
+		JOIN pg_class ic ON ic.oid = x.indexrelid
+		JOIN pg_class tc ON tc.oid = x.indrelid
+		JOIN pg_namespace n ON n.oid = tc.relnamespace
+		WHERE n.nspname = current_schema() AND tc.relname = $1 AND NOT x.indisprimary`, table)
 }
 
 func (postgresDialect) TableExists(ctx context.Context, q querier, name string) (bool, error) {

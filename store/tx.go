@@ -278,7 +278,7 @@ func (s *Store) mapWriteError(c *schema.Collection, err error) error {
 		return fmt.Errorf("write %s: %w", c.Name, err)
 	}
 	if index != "" && len(cols) == 0 {
-		if index == c.Name+"_pkey" {
+		if strings.HasSuffix(index, "_pkey") {
 			cols = []string{"id"}
 		}
 		for _, raw := range c.Indexes {
