@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/plinthdev/plinth/schema"
 )
@@ -40,6 +41,9 @@ func Compile(e Expr, env *Env, p *Params) (string, error) {
 	}
 	if e == nil {
 		return "", errorf(0, "empty filter")
+	}
+	if p == nil {
+		return "", errorf(0, "no parameter list")
 	}
 	sql, err := c.compileTop(e)
 	if err != nil {
@@ -195,6 +199,10 @@ type operand struct {
 	sql    func(as vtype) string
 	set    *source
 	isList bool // static value was a list (for :length/:each checks)
+	// notNull marks a plain NOT NULL column of the root table; compared
+	// with a non-null value it can use `=`, which (unlike PostgreSQL's
+	// IS NOT DISTINCT FROM) lets the planner use an index.
+	notNull bool
 }
 
 func staticOperand(pos int, v any) *operand {
@@ -203,7 +211,7 @@ func staticOperand(pos int, v any) *operand {
 	case nil:
 		o.typ = tNull
 	case string:
-		o.val, o.typ = x, tText
+		o.val, o.typ = cleanText(x), tText
 	case float64:
 		if math.IsNaN(x) || math.IsInf(x, 0) {
 			o.typ = tNull
@@ -294,6 +302,15 @@ var numberRe = func(s string) bool {
 		}
 	}
 	return i == len(s)
+}
+
+// cleanText makes request values storable in PostgreSQL text: invalid
+// UTF-8 and NUL characters become U+FFFD.
+func cleanText(s string) string {
+	if utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 {
+		return s
+	}
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 }
 
 func formatNumber(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
@@ -553,6 +570,12 @@ func (c *compiler) scalarCompare(op string, L, R *operand, pl plan) string {
 	text := as == tText || as == tTextAny
 	switch op {
 	case "=", "!=":
+		if plainComparable(L, R, as) || plainComparable(R, L, as) {
+			if op == "=" {
+				return "(" + a + " = " + b + ")"
+			}
+			return "(" + a + " <> " + b + ")"
+		}
 		if text && !L.static && !R.static {
 			a, b = "COALESCE("+a+", '')", "COALESCE("+b+", '')"
 		}
@@ -565,6 +588,12 @@ func (c *compiler) scalarCompare(op string, L, R *operand, pl plan) string {
 		a = c.d.collate(a)
 	}
 	return "(" + a + " " + op + " " + b + ")"
+}
+
+// plainComparable reports whether col (a NOT NULL column read without
+// conversion) against the static non-null v can use plain = and <>.
+func plainComparable(col, v *operand, as vtype) bool {
+	return col.notNull && col.set == nil && col.typ == as && v.static && v.val != nil && v.set == nil && !v.isList
 }
 
 // likePattern turns the right side of ~ into a LIKE pattern: "_" and "\"

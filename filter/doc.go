@@ -24,7 +24,7 @@
 //     5, meta.a = "5" only the JSON string "5". json vs json compares their
 //     text forms.
 //   - = and != are null-safe. Comparing with null or "" (= and !=) tests for
-//     emptiness: SQL NULL, '' and, for json, a missing key or JSON null are
+//     emptiness: SQL NULL, ” and, for json, a missing key or JSON null are
 //     all empty. number and bool columns are never empty. Ordering against
 //     null is always false.
 //
@@ -61,6 +61,15 @@
 // CompileSort orders NULLs first in ascending and last in descending order
 // on both databases (SQLite's default), and compares text with the "C"
 // collation on PostgreSQL so that it orders bytewise like SQLite.
+//
+// # Restrictions
+//
+// password fields cannot be filtered (and @request.auth.password and
+// tokenKey read as null); hiding other hidden fields from non-superusers is
+// the caller's business. strftime only reads "YYYY-MM-DD..." text on both
+// databases (other input yields NULL); on PostgreSQL it supports %Y %m %d %H
+// %M %S %f %j %w %W and %%. Limits: MaxLength, MaxDepth, MaxHops,
+// MaxSortTerms. Filters must be valid UTF-8 without NUL characters.
 //
 // # Known differences
 //

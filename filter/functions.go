@@ -33,10 +33,13 @@ func (c *compiler) call(f *Call) (*operand, error) {
 			}
 			n[i] = c.render(a, tNumber)
 		}
-		rad := func(s string) string { return "(" + s + " * 0.017453292519943295)" }
-		lonA, latA, lonB, latB := rad(n[0]), rad(n[1]), rad(n[2]), rad(n[3])
-		h := "(POWER(SIN((" + latB + " - " + latA + ") / 2), 2) + COS(" + latA + ") * COS(" + latB + ") * POWER(SIN((" + lonB + " - " + lonA + ") / 2), 2))"
-		expr := "(12742.0 * ASIN(SQRT(CASE WHEN " + h + " > 1 THEN 1 ELSE " + h + " END)))"
+		// Each argument is rendered once, in a derived row, so that it is
+		// evaluated (and bound) once.
+		const k = " * 0.017453292519943295"
+		a, g := c.newAlias("_fg"), c.newAlias("_fh")
+		args := "SELECT " + n[0] + k + " AS lon1, " + n[1] + k + " AS lat1, " + n[2] + k + " AS lon2, " + n[3] + k + " AS lat2"
+		h := "SELECT POWER(SIN((" + a + ".lat2 - " + a + ".lat1) / 2), 2) + COS(" + a + ".lat1) * COS(" + a + ".lat2) * POWER(SIN((" + a + ".lon2 - " + a + ".lon1) / 2), 2) AS h FROM (" + args + ") AS " + a
+		expr := "(SELECT 12742.0 * ASIN(SQRT(CASE WHEN " + g + ".h > 1 THEN 1 WHEN " + g + ".h < 0 THEN 0 ELSE " + g + ".h END)) FROM (" + h + ") AS " + g + ")"
 		o := c.column(f.P, expr, tNumber)
 		return o, nil
 	case "strftime":

@@ -2,6 +2,7 @@ package filter
 
 import (
 	"strings"
+	"unicode/utf8"
 )
 
 // Parse parses a filter or rule. Syntax errors are *Error values carrying
@@ -10,6 +11,9 @@ import (
 func Parse(src string) (Expr, error) {
 	if len(src) > MaxLength {
 		return nil, errorf(MaxLength, "the filter is too long (max %d bytes)", MaxLength)
+	}
+	if !utf8.ValidString(src) || strings.IndexByte(src, 0) >= 0 {
+		return nil, errorf(invalidByte(src), "the filter must be valid UTF-8 text without NUL characters")
 	}
 	p := &parser{lex: lexer{src: src}}
 	if err := p.advance(); err != nil {
@@ -232,6 +236,15 @@ func parseIdent(pos int, text string) (*Ident, error) {
 	}
 	id.Path = segs
 	return id, nil
+}
+
+func invalidByte(s string) int {
+	for i, r := range s {
+		if r == 0 || r == utf8.RuneError {
+			return i
+		}
+	}
+	return 0
 }
 
 func validWord(s string) bool {

@@ -23,19 +23,23 @@ func pgType(t vtype) string {
 	return "TEXT"
 }
 
-func (postgresDialect) param(ph string, t vtype) string { return "CAST(" + ph + " AS " + pgType(t) + ")" }
-func (postgresDialect) nullOf(t vtype) string           { return "CAST(NULL AS " + pgType(t) + ")" }
-func (postgresDialect) numberText(e string) string      { return "CAST(" + e + " AS TEXT)" }
+func (postgresDialect) param(ph string, t vtype) string {
+	return "CAST(" + ph + " AS " + pgType(t) + ")"
+}
+func (postgresDialect) nullOf(t vtype) string      { return "CAST(NULL AS " + pgType(t) + ")" }
+func (postgresDialect) numberText(e string) string { return "CAST(" + e + " AS TEXT)" }
 func (postgresDialect) boolText(e string) string {
 	return "(CASE WHEN " + e + " THEN 'true' WHEN NOT " + e + " THEN 'false' END)"
 }
 func (postgresDialect) boolNumber(e string) string {
 	return "(CASE WHEN " + e + " THEN 1.0 WHEN NOT " + e + " THEN 0.0 END)"
 }
-func (postgresDialect) notDistinct(a, b string) string { return "(" + a + " IS NOT DISTINCT FROM " + b + ")" }
-func (postgresDialect) distinct(a, b string) string    { return "(" + a + " IS DISTINCT FROM " + b + ")" }
-func (postgresDialect) like(a, p string) string        { return "(" + a + " ILIKE " + p + " ESCAPE '\\')" }
-func (postgresDialect) collate(a string) string        { return "(" + a + ") COLLATE \"C\"" }
+func (postgresDialect) notDistinct(a, b string) string {
+	return "(" + a + " IS NOT DISTINCT FROM " + b + ")"
+}
+func (postgresDialect) distinct(a, b string) string { return "(" + a + " IS DISTINCT FROM " + b + ")" }
+func (postgresDialect) like(a, p string) string     { return "(" + a + " ILIKE " + p + " ESCAPE '\\')" }
+func (postgresDialect) collate(a string) string     { return "(" + a + ") COLLATE \"C\"" }
 
 func (postgresDialect) jsonPath(segs []string) any { return append([]string{}, segs...) }
 
@@ -81,7 +85,7 @@ func (postgresDialect) nullsOrder(desc bool) string {
 
 // pgDateRe guards the cast of a text time to timestamp: SQLite's strftime
 // returns NULL for text it cannot read, PostgreSQL would raise an error.
-const pgDateRe = `'^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])([ T]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?)?Z?$'`
+const pgDateRe = `'^(([1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])-((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)|02-(0[1-9]|1[0-9]|2[0-8]))|[0-9]{2}([02468][048]|[13579][26])-02-29)([ T]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?)?Z?$'`
 
 func (postgresDialect) strftime(format, t string, bind func(any) string) (string, error) {
 	ts := "CAST(" + t + " AS TIMESTAMP)"

@@ -199,6 +199,8 @@ func (c *compiler) path(id *Ident, coll *schema.Collection, alias string, segs [
 			out = c.jsonOperand(id.P, col, nil)
 		default:
 			out = c.column(id.P, col, storageType(st))
+			// Columns of real tables are NOT NULL; view columns may be NULL.
+			out.notNull = len(src.from) == 0 && !coll.IsView()
 		}
 	}
 	if out == nil {

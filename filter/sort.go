@@ -1,6 +1,9 @@
 package filter
 
-import "strings"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // MaxSortTerms is the largest number of comma-separated sort terms.
 const MaxSortTerms = 8
@@ -14,6 +17,12 @@ func CompileSort(sort string, env *Env, p *Params) (string, error) {
 	c, err := newCompiler(env, false)
 	if err != nil {
 		return "", err
+	}
+	if p == nil {
+		return "", errorf(0, "no parameter list")
+	}
+	if !utf8.ValidString(sort) {
+		return "", errorf(invalidByte(sort), "the sort must be valid UTF-8 text")
 	}
 	if len(sort) > MaxLength {
 		return "", errorf(MaxLength, "the sort is too long")

@@ -73,7 +73,9 @@ func (sqliteDialect) nullsOrder(desc bool) string {
 }
 
 func (sqliteDialect) strftime(format, t string, bind func(any) string) (string, error) {
-	return "strftime(" + bind(format) + ", " + t + ")", nil
+	// Only read YYYY-MM-DD... text, as the PostgreSQL translation does
+	// (SQLite would also take julian day numbers and "now").
+	return "(CASE WHEN " + t + " GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*' THEN strftime(" + bind(format) + ", " + t + ") END)", nil
 }
 
 func isIndex(s string) bool {

@@ -329,7 +329,7 @@ func (s *Store) createTable(ctx context.Context, tx *sql.Tx, c *schema.Collectio
 	for _, f := range c.Fields {
 		switch {
 		case f.Name == "id":
-			cols = append(cols, `"id" TEXT PRIMARY KEY NOT NULL`)
+			cols = append(cols, `"id" `+s.dialect.PrimaryKeyDef())
 		case f.Storage() == schema.StoreNone:
 		default:
 			cols = append(cols, quote(f.Name)+" "+s.dialect.ColumnDef(f.Storage()))

@@ -20,6 +20,8 @@ type Dialect interface {
 	// ColumnDef is the column definition (type, default, nullability) for a
 	// storage class.
 	ColumnDef(s schema.Storage) string
+	// PrimaryKeyDef is the definition of the text id column.
+	PrimaryKeyDef() string
 	// ConvertColumn returns an SQL expression that converts column col from
 	// storage class from to class to (used when a field changes from single
 	// to multiple values or back).

@@ -26,6 +26,8 @@ func (postgresDialect) JSONArrayContains(col, ph string) string {
 	return col + " @> jsonb_build_array(" + ph + "::text)"
 }
 
+func (postgresDialect) PrimaryKeyDef() string { return `TEXT COLLATE "C" PRIMARY KEY NOT NULL` }
+
 func (postgresDialect) ColumnDef(s schema.Storage) string {
 	switch s {
 	case schema.StoreNumber:
@@ -37,7 +39,9 @@ func (postgresDialect) ColumnDef(s schema.Storage) string {
 	case schema.StoreJSON:
 		return "JSONB DEFAULT NULL"
 	default:
-		return "TEXT DEFAULT '' NOT NULL"
+		// Bytewise "C" collation: the filter compiler orders and compares
+		// text as SQLite does, and indexes then serve those sorts.
+		return `TEXT COLLATE "C" DEFAULT '' NOT NULL`
 	}
 }
 
@@ -53,7 +57,7 @@ func (postgresDialect) ConvertColumn(col string, from, to schema.Storage) string
 
 func (d postgresDialect) AlterColumnType(table, col string, from, to schema.Storage) string {
 	qc := quote(col)
-	typ := map[schema.Storage]string{schema.StoreText: "TEXT", schema.StoreJSONArray: "JSONB"}[to]
+	typ := map[schema.Storage]string{schema.StoreText: `TEXT COLLATE "C"`, schema.StoreJSONArray: "JSONB"}[to]
 	if typ == "" {
 		return ""
 	}

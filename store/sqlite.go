@@ -30,6 +30,8 @@ func (sqliteDialect) JSONArrayContains(col, ph string) string {
 	return "EXISTS (SELECT 1 FROM json_each(" + col + ") WHERE json_each.value = " + ph + ")"
 }
 
+func (sqliteDialect) PrimaryKeyDef() string { return "TEXT PRIMARY KEY NOT NULL" }
+
 func (sqliteDialect) ColumnDef(s schema.Storage) string {
 	switch s {
 	case schema.StoreNumber:
