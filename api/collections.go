@@ -48,6 +48,9 @@ func (s *Server) listCollections(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if perPage == 0 {
+		perPage = 30
+	}
 	page, perPage = max(page, 1), min(max(perPage, 1), 1000)
 	total := len(items)
 	start := min((page-1)*perPage, total)

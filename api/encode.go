@@ -36,12 +36,18 @@ type encodeOptions struct {
 	viewer     *schema.Record
 }
 
-func (o encodeOptions) forRecord(r *schema.Record) schema.EncodeOptions {
-	eo := schema.EncodeOptions{Projection: o.projection}
-	if r.Collection.IsAuth() && !canSeeEmail(o.viewer, r) {
-		eo.HideFields = hideEmail
+func (o encodeOptions) forRecord(*schema.Record) schema.EncodeOptions {
+	viewer := o.viewer
+	return schema.EncodeOptions{
+		Projection: o.projection,
+		ShowHidden: isSuperuser(viewer),
+		Hide: func(r *schema.Record) map[string]bool {
+			if r.Collection.IsAuth() && !canSeeEmail(viewer, r) {
+				return hideEmail
+			}
+			return nil
+		},
 	}
-	return eo
 }
 
 var hideEmail = map[string]bool{"email": true}

@@ -49,7 +49,10 @@ func toError(err error) *Error {
 	var fe *filter.Error
 	var ee *record.ExpandError
 	var mbe *http.MaxBytesError
+	var fna *record.ErrFilterNotAllowed
 	switch {
+	case errors.As(err, &fna):
+		return forbidden("Only superusers can filter or sort by " + fna.What + ".")
 	case errors.As(err, &ae):
 		return ae
 	case errors.As(err, &mbe):

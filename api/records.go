@@ -45,6 +45,9 @@ func (s *Server) listRecords(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if perPage == 0 {
+		perPage = 30
+	}
 	page, perPage = max(page, 1), min(max(perPage, 1), maxPerPage)
 	cl := caller(r, nil)
 	result, err := s.records.List(r.Context(), cl, c, record.ListParams{

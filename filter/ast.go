@@ -78,3 +78,35 @@ func (*Compare) expr()    {}
 func (*Literal) operand() {}
 func (*Ident) operand()   {}
 func (*Call) operand()    {}
+
+// Identifiers lists the names of all identifiers in e (as written, e.g.
+// "author.name", "@request.auth.id"), including those inside function
+// arguments. Callers use it to police what a client filter may read.
+func Identifiers(e Expr) []string {
+	var out []string
+	var operand func(o Operand)
+	operand = func(o Operand) {
+		switch x := o.(type) {
+		case *Ident:
+			out = append(out, x.Name)
+		case *Call:
+			for _, a := range x.Args {
+				operand(a)
+			}
+		}
+	}
+	var walk func(e Expr)
+	walk = func(e Expr) {
+		switch x := e.(type) {
+		case *Logical:
+			for _, t := range x.Terms {
+				walk(t)
+			}
+		case *Compare:
+			operand(x.Left)
+			operand(x.Right)
+		}
+	}
+	walk(e)
+	return out
+}

@@ -56,6 +56,73 @@ func rule(caller *Caller, r *string) ([]string, error) {
 	return []string{*r}, nil
 }
 
+// ErrFilterNotAllowed is returned when a non-superuser's filter or sort
+// refers to what only superusers may query by.
+type ErrFilterNotAllowed struct{ What string }
+
+func (e *ErrFilterNotAllowed) Error() string {
+	return "only superusers can filter or sort by " + e.What
+}
+
+// checkClientQuery refuses, for non-superusers, client filters and sorts
+// that read @request or @collection data or hidden fields: rules may use
+// them, clients may not probe with them.
+func checkClientQuery(caller *Caller, c *schema.Collection, filterSrc, sortSrc string) error {
+	if caller.IsSuperuser() {
+		return nil
+	}
+	var idents []string
+	if filterSrc != "" {
+		e, err := filter.Parse(filterSrc)
+		if err != nil {
+			return err
+		}
+		idents = filter.Identifiers(e)
+	}
+	for _, term := range strings.Split(sortSrc, ",") {
+		idents = append(idents, strings.TrimLeft(strings.TrimSpace(term), "-+"))
+	}
+	for _, id := range idents {
+		switch {
+		case strings.HasPrefix(id, "@collection."):
+			return &ErrFilterNotAllowed{"@collection"}
+		case strings.HasPrefix(id, "@request."):
+			return &ErrFilterNotAllowed{"@request"}
+		}
+		first, _, _ := strings.Cut(id, ".")
+		first, _, _ = strings.Cut(first, ":")
+		if f := c.Field(first); f != nil && f.Hidden {
+			return &ErrFilterNotAllowed{"hidden field " + first}
+		}
+	}
+	return nil
+}
+
+// visibleInput drops, for non-superusers, body keys of hidden fields other
+// than passwords: only superusers may set hidden values.
+func visibleInput(caller *Caller, c *schema.Collection, body map[string]any) map[string]any {
+	if caller.IsSuperuser() {
+		return body
+	}
+	var out map[string]any
+	for k := range body {
+		name, _ := schema.SplitModifier(k)
+		if f := c.Field(name); f != nil && f.Hidden && f.Type != "password" && !f.System {
+			if out == nil {
+				out = make(map[string]any, len(body))
+				for k2, v2 := range body {
+					out[k2] = v2
+				}
+			}
+			delete(out, k)
+		}
+	}
+	if out == nil {
+		return body
+	}
+	return out
+}
+
 // ListParams are the list query parameters.
 type ListParams struct {
 	Filter    string
@@ -69,6 +136,9 @@ type ListParams struct {
 func (s *Service) List(ctx context.Context, caller *Caller, c *schema.Collection, p ListParams) (*store.Page, error) {
 	filters, err := rule(caller, c.ListRule)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkClientQuery(caller, c, p.Filter, p.Sort); err != nil {
 		return nil, err
 	}
 	if p.Filter != "" {
@@ -104,7 +174,7 @@ func (s *Service) Create(ctx context.Context, tx *store.Tx, caller *Caller, c *s
 		return nil, err
 	}
 	r := schema.NewRecord(c)
-	errs := schema.Apply(r, body, true)
+	errs := schema.Apply(r, visibleInput(caller, c, body), true)
 	if id := r.ID(); id != "" && !schema.ValidID(id) {
 		errs.Add("id", schema.NewFieldError("validation_invalid_id", "Invalid id: use 1-100 characters of a-z, 0-9 and _."))
 	}
@@ -155,7 +225,7 @@ func (s *Service) Update(ctx context.Context, tx *store.Tx, caller *Caller, c *s
 		return nil, err
 	}
 	r := current.Clone()
-	errs := schema.Apply(r, body, false)
+	errs := schema.Apply(r, visibleInput(caller, c, body), false)
 	schema.Prepare(r, false, time.Now())
 	if c.IsAuth() {
 		if _, ok := r.PlainPassword("password"); ok {

@@ -90,6 +90,10 @@ func modifierRank(key string) int {
 	return 0
 }
 
+// SplitModifier splits a body key into its field name and modifier; see
+// splitModifier.
+func SplitModifier(key string) (name, op string) { return splitModifier(key) }
+
 // splitModifier splits "views+" into ("views", "+"), "+tags" into ("tags",
 // "^") and "tags-" into ("tags", "-").
 func splitModifier(key string) (name, op string) {

@@ -79,8 +79,12 @@ type EncodeOptions struct {
 	// Projection limits the fields written (the `fields` query parameter);
 	// nil writes all.
 	Projection *Projection
-	// HideFields names fields to omit (e.g. an auth record's email).
-	HideFields map[string]bool
+	// ShowHidden writes hidden fields too (for superusers). Password fields
+	// and hidden system fields (an auth record's tokenKey) are never written.
+	ShowHidden bool
+	// Hide, when set, names fields to omit from a given record (and from the
+	// records expanded under it), e.g. an auth record's email.
+	Hide func(r *Record) map[string]bool
 }
 
 // MarshalJSON writes the record in PocketBase's shape with all visible fields.
@@ -111,8 +115,13 @@ func (r *Record) AppendJSON(buf []byte, opt EncodeOptions) []byte {
 		key("collectionName")
 		buf = appendString(buf, r.Collection.Name)
 	}
+	var hide map[string]bool
+	if opt.Hide != nil {
+		hide = opt.Hide(r)
+	}
 	for _, f := range r.Collection.Fields {
-		if f.Hidden || f.Type == "password" || f.Storage() == StoreNone || opt.HideFields[f.Name] || !p.includes(f.Name) {
+		if f.Type == "password" || f.Storage() == StoreNone || hide[f.Name] || !p.includes(f.Name) ||
+			f.Hidden && (!opt.ShowHidden || f.System) {
 			continue
 		}
 		key(f.Name)
@@ -139,7 +148,7 @@ func (r *Record) AppendJSON(buf []byte, opt EncodeOptions) []byte {
 			n++
 			buf = strconv.AppendQuote(buf, name)
 			buf = append(buf, ':')
-			eo := EncodeOptions{Projection: sub.child(name)}
+			eo := EncodeOptions{Projection: sub.child(name), ShowHidden: opt.ShowHidden, Hide: opt.Hide}
 			switch x := v.(type) {
 			case *Record:
 				buf = x.AppendJSON(buf, eo)
