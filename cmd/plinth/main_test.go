@@ -1,0 +1,48 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+)
+
+func TestCLI(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	env := func(k string) string {
+		if k == "PLINTH_DIR" {
+			return dir
+		}
+		return ""
+	}
+	tests := []struct {
+		args    []string
+		wantErr string
+		wantOut string
+	}{
+		{args: []string{"version"}, wantOut: "plinth "},
+		{args: nil, wantErr: "missing command"},
+		{args: []string{"nope"}, wantErr: `unknown command "nope"`},
+		{args: []string{"superuser", "upsert", "a@example.com"}, wantErr: "expected 'upsert EMAIL PASS'"},
+		{args: []string{"superuser", "upsert", "a@example.com", "short"}, wantErr: "password"},
+		{args: []string{"superuser", "upsert", "a@example.com", "long-enough-pass"}, wantOut: `Successfully saved superuser "a@example.com"`},
+		{args: []string{"superuser", "upsert", "a@example.com", "another-long-pass"}, wantOut: "Successfully saved"},
+		{args: []string{"superuser", "delete", "a@example.com"}, wantOut: "Successfully deleted"},
+		{args: []string{"superuser", "delete", "a@example.com"}, wantErr: "not found"},
+		{args: []string{"serve", "--log-format", "xml"}, wantErr: "invalid --log-format"},
+		{args: []string{"serve", "--db", "mysql://x"}, wantErr: "postgres://"},
+	}
+	for _, tc := range tests {
+		var out, errOut bytes.Buffer
+		err := run(context.Background(), tc.args, env, &out, &errOut)
+		switch {
+		case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+			t.Errorf("plinth %v: error %v, want one containing %q", tc.args, err, tc.wantErr)
+		case tc.wantErr == "" && err != nil:
+			t.Errorf("plinth %v: %v", tc.args, err)
+		case !strings.Contains(out.String(), tc.wantOut):
+			t.Errorf("plinth %v: output %q lacks %q", tc.args, out.String(), tc.wantOut)
+		}
+	}
+}
