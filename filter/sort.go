@@ -78,6 +78,11 @@ func CompileSort(sort string, env *Env, p *Params) (string, error) {
 			return "", errorf(start, "cannot sort by the multi-valued %q", term)
 		}
 		order := c.d.nullsOrder(desc)
+		if o.notNull {
+			// NOT NULL columns need no NULLS clause, and without one a
+			// descending sort can walk an ascending index backwards.
+			order = map[bool]string{true: " DESC", false: " ASC"}[desc]
+		}
 		switch o.typ {
 		case tJSON:
 			parts = append(parts, o.sql(tNumber)+order, c.d.collate(o.sql(tTextAny))+order)

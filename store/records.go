@@ -175,18 +175,15 @@ func (s *Store) list(ctx context.Context, r reader, q ListQuery) (*Page, error) 
 	return page, nil
 }
 
-// orderBy compiles the sort parameter; without one, SQLite tables keep
-// insertion order through rowid (as PocketBase does) and the rest sort by
-// created then id so that paging is stable.
+// orderBy compiles the sort parameter. Without one, SQLite tables keep
+// insertion order through rowid (as PocketBase does); elsewhere the order is
+// by id, which the primary key index serves, so paging stays stable and cheap.
 func (s *Store) orderBy(env *filter.Env, p *filter.Params, c *schema.Collection, sort string) (string, error) {
 	if strings.TrimSpace(sort) != "" {
 		return filter.CompileSort(sort, env, p)
 	}
-	switch {
-	case s.dialect.Name() == "sqlite" && !c.IsView():
+	if s.dialect.Name() == "sqlite" && !c.IsView() {
 		return quote(rootAlias) + ".rowid", nil
-	case c.Field("created") != nil && !c.IsView():
-		return quote(rootAlias) + `."created", ` + quote(rootAlias) + `."id"`, nil
 	}
 	return quote(rootAlias) + `."id"`, nil
 }
