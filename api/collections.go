@@ -129,17 +129,21 @@ func (s *Server) viewCollection(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// decodeCollection reads a collection from the body with unknown keys
-// reported, so that a typo in an option is not silently dropped.
-func (s *Server) decodeCollection(w http.ResponseWriter, r *http.Request, into *schema.Collection) error {
+// readRaw reads the whole (size-limited) body.
+func (s *Server) readRaw(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return err
+			return nil, err
 		}
-		return badRequest("Failed to read the request body.", err)
+		return nil, badRequest("Failed to read the request body.", err)
 	}
+	return data, nil
+}
+
+// unmarshalCollection decodes a collection, naming an unknown field type.
+func unmarshalCollection(data []byte, into *schema.Collection) error {
 	if err := json.Unmarshal(data, into); err != nil {
 		var ute *schema.UnknownTypeError
 		if errors.As(err, &ute) {
@@ -149,6 +153,15 @@ func (s *Server) decodeCollection(w http.ResponseWriter, r *http.Request, into *
 		return badRequest("Failed to parse the request body: "+err.Error(), err)
 	}
 	return nil
+}
+
+// decodeCollection reads a collection from the body.
+func (s *Server) decodeCollection(w http.ResponseWriter, r *http.Request, into *schema.Collection) error {
+	data, err := s.readRaw(w, r)
+	if err != nil {
+		return err
+	}
+	return unmarshalCollection(data, into)
 }
 
 func (s *Server) createCollection(w http.ResponseWriter, r *http.Request) error {
@@ -183,13 +196,9 @@ func (s *Server) updateCollection(w http.ResponseWriter, r *http.Request) error 
 	if err := json.Unmarshal(raw, &merged); err != nil {
 		return err
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	body, err := s.readRaw(w, r)
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return err
-		}
-		return badRequest("Failed to read the request body.", err)
+		return err
 	}
 	var patch map[string]json.RawMessage
 	if err := json.Unmarshal(body, &patch); err != nil {
@@ -204,13 +213,8 @@ func (s *Server) updateCollection(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	var c schema.Collection
-	if err := json.Unmarshal(mergedJSON, &c); err != nil {
-		var ute *schema.UnknownTypeError
-		if errors.As(err, &ute) {
-			return &Error{Status: http.StatusBadRequest, Message: "Failed to load the submitted data.",
-				Data: schema.Errors{"fields": schema.NewFieldError("validation_invalid_type", ute.Error())}, Cause: err}
-		}
-		return badRequest("Failed to parse the request body: "+err.Error(), err)
+	if err := unmarshalCollection(mergedJSON, &c); err != nil {
+		return err
 	}
 	saved, err := s.store.SaveCollection(r.Context(), &c)
 	if err != nil {
@@ -249,9 +253,9 @@ func (s *Server) importCollections(w http.ResponseWriter, r *http.Request) error
 		Collections   []*schema.Collection `json:"collections"`
 		DeleteMissing bool                 `json:"deleteMissing"`
 	}
-	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	data, err := s.readRaw(w, r)
 	if err != nil {
-		return badRequest("Failed to read the request body.", err)
+		return err
 	}
 	if err := json.Unmarshal(data, &body); err != nil {
 		return badRequest("Failed to parse the request body: "+err.Error(), err)

@@ -167,7 +167,7 @@ func (s *Service) View(ctx context.Context, caller *Caller, c *schema.Collection
 // that fails it is never visible to anyone.
 func (s *Service) Create(ctx context.Context, tx *store.Tx, caller *Caller, c *schema.Collection, body map[string]any) (*schema.Record, error) {
 	if c.IsView() {
-		return nil, schema.Errors{"collection": schema.NewFieldError("validation_view_read_only", "View collections are read only.")}
+		return nil, errReadOnly
 	}
 	filters, err := rule(caller, c.CreateRule)
 	if err != nil {
@@ -210,17 +210,7 @@ func (s *Service) Create(ctx context.Context, tx *store.Tx, caller *Caller, c *s
 
 // Update applies body to the record with id, if the caller may update it.
 func (s *Service) Update(ctx context.Context, tx *store.Tx, caller *Caller, c *schema.Collection, id string, body map[string]any) (*schema.Record, error) {
-	if c.IsView() {
-		return nil, schema.Errors{"collection": schema.NewFieldError("validation_view_read_only", "View collections are read only.")}
-	}
-	filters, err := rule(caller, c.UpdateRule)
-	if err != nil {
-		return nil, err
-	}
-	if !schema.ValidID(id) {
-		return nil, store.ErrNotFound
-	}
-	current, err := tx.FindOne(ctx, c, id, caller.Request, filters...)
+	current, err := s.findWritable(ctx, tx, caller, c, c.UpdateRule, id)
 	if err != nil {
 		return nil, err
 	}
@@ -260,21 +250,30 @@ func (s *Service) Update(ctx context.Context, tx *store.Tx, caller *Caller, c *s
 
 // Delete removes the record with id if the caller may delete it.
 func (s *Service) Delete(ctx context.Context, tx *store.Tx, caller *Caller, c *schema.Collection, id string) (*schema.Record, error) {
-	if c.IsView() {
-		return nil, schema.Errors{"collection": schema.NewFieldError("validation_view_read_only", "View collections are read only.")}
+	r, err := s.findWritable(ctx, tx, caller, c, c.DeleteRule, id)
+	if err != nil {
+		return nil, err
 	}
-	filters, err := rule(caller, c.DeleteRule)
+	return r, tx.Delete(ctx, r)
+}
+
+// errReadOnly is returned for writes to view collections.
+var errReadOnly = schema.Errors{"collection": schema.NewFieldError("validation_view_read_only", "View collections are read only.")}
+
+// findWritable loads the record with id for an update or delete: the
+// collection must be writable and the rule must let the caller see it.
+func (s *Service) findWritable(ctx context.Context, tx *store.Tx, caller *Caller, c *schema.Collection, ruleSrc *string, id string) (*schema.Record, error) {
+	if c.IsView() {
+		return nil, errReadOnly
+	}
+	filters, err := rule(caller, ruleSrc)
 	if err != nil {
 		return nil, err
 	}
 	if !schema.ValidID(id) {
 		return nil, store.ErrNotFound
 	}
-	r, err := tx.FindOne(ctx, c, id, caller.Request, filters...)
-	if err != nil {
-		return nil, err
-	}
-	return r, tx.Delete(ctx, r)
+	return tx.FindOne(ctx, c, id, caller.Request, filters...)
 }
 
 func (s *Service) checkPasswordConfirm(r *schema.Record, body map[string]any, errs schema.Errors) {

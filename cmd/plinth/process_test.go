@@ -189,6 +189,17 @@ func (s *server) assertAllPresent(token string, acked []string) {
 	}
 }
 
+// startWriting starts a server with a superuser and the events collection,
+// and writes to it until stop is closed; done then yields the acked ids.
+func startWriting(t *testing.T, b testenv.Backend) (s *server, token string, stop chan struct{}, done chan []string) {
+	s = startServer(t, b)
+	s.cli("superuser", "upsert", "ops@example.com", "ops-password-1")
+	token = s.prepare()
+	stop, done = make(chan struct{}), make(chan []string)
+	go func() { done <- s.writeUntil(stop) }()
+	return s, token, stop, done
+}
+
 // TestDurabilityAfterSIGKILL kills the server in the middle of concurrent
 // writes and checks that every write answered 2xx survived the restart.
 func TestDurabilityAfterSIGKILL(t *testing.T) {
@@ -197,12 +208,7 @@ func TestDurabilityAfterSIGKILL(t *testing.T) {
 	}
 	t.Parallel()
 	testenv.Run(t, func(t *testing.T, b testenv.Backend) {
-		s := startServer(t, b)
-		s.cli("superuser", "upsert", "ops@example.com", "ops-password-1")
-		token := s.prepare()
-		stop := make(chan struct{})
-		done := make(chan []string)
-		go func() { done <- s.writeUntil(stop) }()
+		s, token, stop, done := startWriting(t, b)
 		time.Sleep(1500 * time.Millisecond)
 		if err := s.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
@@ -227,12 +233,7 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 	t.Parallel()
 	testenv.Run(t, func(t *testing.T, b testenv.Backend) {
-		s := startServer(t, b)
-		s.cli("superuser", "upsert", "ops@example.com", "ops-password-1")
-		token := s.prepare()
-		stop := make(chan struct{})
-		done := make(chan []string)
-		go func() { done <- s.writeUntil(stop) }()
+		s, token, stop, done := startWriting(t, b)
 		time.Sleep(700 * time.Millisecond)
 		if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 			t.Fatal(err)
