@@ -102,10 +102,10 @@ func (s *store) rebind(q string) string {
 
 // defaultOrder is the ORDER BY used when a list names no sort. It mirrors
 // Plinth's choice so that both servers run the same SQL: insertion order
-// (rowid) on SQLite, "created" then "id" on PostgreSQL for stable paging.
+// (rowid) on SQLite, the primary key on PostgreSQL for stable paging.
 func (s *store) defaultOrder() string {
 	if s.pg {
-		return `"created", "id"`
+		return `"id"`
 	}
 	return "rowid"
 }
