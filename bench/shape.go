@@ -7,20 +7,6 @@ import (
 	"strings"
 )
 
-// jsonShape describes the structure of a JSON document without its values:
-// objects list their keys (sorted) with the shape of each value, arrays the
-// shape of their first element, and scalars their type. Two servers that
-// answer the same request with the same shape return "the same JSON".
-func jsonShape(body []byte) string {
-	var v any
-	if err := json.Unmarshal(body, &v); err != nil {
-		return "invalid JSON"
-	}
-	var b strings.Builder
-	writeShape(&b, v)
-	return b.String()
-}
-
 func writeShape(b *strings.Builder, v any) {
 	switch x := v.(type) {
 	case map[string]any:

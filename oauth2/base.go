@@ -178,16 +178,3 @@ func claimBool(m map[string]any, key string) bool {
 	}
 	return false
 }
-
-// claimID returns a string or numeric ID claim as a string.
-func claimID(m map[string]any, key string) string {
-	switch v := m[key].(type) {
-	case string:
-		return v
-	case json.Number:
-		return v.String()
-	case float64:
-		return fmt.Sprintf("%.0f", v)
-	}
-	return ""
-}

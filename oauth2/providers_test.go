@@ -241,7 +241,8 @@ func TestPKCEAndState(t *testing.T) {
 	if err := CheckState("", ""); !errors.Is(err, ErrStateMismatch) {
 		t.Error("empty expected state matched")
 	}
-	if nonceFor(v) == Challenge(v) || nonceFor(v) != nonceFor(v) || nonceFor(v) == nonceFor(NewVerifier()) {
+	first, again := nonceFor(v), nonceFor(v)
+	if first == Challenge(v) || first != again || first == nonceFor(NewVerifier()) {
 		t.Error("nonce derivation")
 	}
 }
