@@ -137,7 +137,7 @@ func (s *Server) writeAuth(w http.ResponseWriter, r *http.Request, rec *schema.R
 	buf := []byte(`{"token":`)
 	buf = strconv.AppendQuote(buf, token)
 	buf = append(buf, `,"record":`...)
-	buf = rec.AppendJSON(buf, ro.enc.forRecord(rec))
+	buf = rec.AppendJSON(buf, ro.enc.schemaOptions())
 	buf = append(buf, '}')
 	writeRaw(w, http.StatusOK, buf)
 	return nil

@@ -117,7 +117,7 @@ func (s *Server) batchOne(r *http.Request, tx *store.Tx, br batchRequest) (batch
 	for k, v := range br.Headers {
 		sub.Header.Set(k, v)
 	}
-	cl := caller(sub, br.Body)
+	cl := s.caller(sub, br.Body)
 	cl.Auth, cl.Request.Auth = authRecord(r), authRecord(r)
 	ro, err := parseReadOptions(sub)
 	if err != nil {
@@ -148,7 +148,7 @@ func (s *Server) batchOne(r *http.Request, tx *store.Tx, br batchRequest) (batch
 	if err := s.records.Expand(ctx, cl, c, []*schema.Record{rec}, ro.expand); err != nil {
 		return batchResult{}, err
 	}
-	return batchResult{Status: http.StatusOK, Body: rec.AppendJSON(nil, ro.enc.forRecord(rec))}, nil
+	return batchResult{Status: http.StatusOK, Body: rec.AppendJSON(nil, ro.enc.schemaOptions())}, nil
 }
 
 // upsert updates the record named by body.id when it exists, else creates it.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/plinthdev/plinth/schema"
@@ -21,15 +22,17 @@ func (s *Server) collection(r *http.Request) (*schema.Collection, error) {
 }
 
 func (s *Server) listCollections(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	conds, err := parseCollectionFilter(q.Get("filter"))
+	if err != nil {
+		return err
+	}
 	all := s.store.Schema().Collections()
 	items := make([]*schema.Collection, 0, len(all))
-	q := r.URL.Query()
-	nameFilter := strings.TrimSpace(q.Get("filter"))
 	for _, c := range all {
-		if nameFilter != "" && !collectionMatches(c, nameFilter) {
-			continue
+		if matchesAll(c, conds) {
+			items = append(items, c)
 		}
-		items = append(items, c)
 	}
 	if q.Get("sort") != "" {
 		desc := strings.HasPrefix(q.Get("sort"), "-")
@@ -66,31 +69,41 @@ func (s *Server) listCollections(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// collectionMatches supports the simple filters the dashboard and SDK use
-// on collections: `name = "x"`, `name ~ "x"`, `type = "auth"`, `system = false`
-// joined by && ; anything else matches by substring of the name.
-func collectionMatches(c *schema.Collection, f string) bool {
+// collectionCond is one `key op value` term of a collections filter.
+type collectionCond struct{ key, op, val string }
+
+// parseCollectionFilter supports the filters clients use on collections:
+// terms `name|type|id|system` `=`, `!=` or `~` a quoted or bare value,
+// joined by &&. Collections are not a table, so the record filter compiler
+// does not apply; anything else is a 400 rather than a silent mismatch.
+func parseCollectionFilter(f string) ([]collectionCond, error) {
+	if strings.TrimSpace(f) == "" {
+		return nil, nil
+	}
+	var out []collectionCond
 	for _, part := range strings.Split(f, "&&") {
 		part = strings.TrimSpace(part)
-		op := "="
-		i := strings.Index(part, "!=")
-		if i < 0 {
-			i = strings.Index(part, "~")
-			op = "~"
-		} else {
-			op = "!="
+		var cond collectionCond
+		for _, op := range []string{"!=", "~", "="} {
+			if i := strings.Index(part, op); i > 0 {
+				cond = collectionCond{strings.TrimSpace(part[:i]), op, strings.Trim(strings.TrimSpace(part[i+len(op):]), `"'`)}
+				break
+			}
 		}
-		if i < 0 {
-			i = strings.Index(part, "=")
-			op = "="
+		switch cond.key {
+		case "name", "type", "id", "system":
+		default:
+			return nil, badRequest("Invalid collections filter: use name, type, id or system with =, != or ~, joined by &&.", nil)
 		}
-		if i < 0 {
-			return strings.Contains(strings.ToLower(c.Name), strings.ToLower(part))
-		}
-		key := strings.TrimSpace(part[:i])
-		val := strings.Trim(strings.TrimSpace(part[i+len(op):]), `"'`)
+		out = append(out, cond)
+	}
+	return out, nil
+}
+
+func matchesAll(c *schema.Collection, conds []collectionCond) bool {
+	for _, cond := range conds {
 		var have string
-		switch key {
+		switch cond.key {
 		case "name":
 			have = c.Name
 		case "type":
@@ -98,21 +111,20 @@ func collectionMatches(c *schema.Collection, f string) bool {
 		case "id":
 			have = c.ID
 		case "system":
-			have = map[bool]string{true: "true", false: "false"}[c.System]
-		default:
-			return false
+			have = strconv.FormatBool(c.System)
 		}
-		switch op {
+		eq := strings.EqualFold(have, cond.val)
+		switch cond.op {
 		case "=":
-			if !strings.EqualFold(have, val) {
+			if !eq {
 				return false
 			}
 		case "!=":
-			if strings.EqualFold(have, val) {
+			if eq {
 				return false
 			}
 		case "~":
-			if !strings.Contains(strings.ToLower(have), strings.ToLower(strings.Trim(val, "%"))) {
+			if !strings.Contains(strings.ToLower(have), strings.ToLower(strings.Trim(cond.val, "%"))) {
 				return false
 			}
 		}

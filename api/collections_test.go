@@ -36,6 +36,7 @@ func TestCollectionsAPI(t *testing.T) {
 			{name: "anonymous cannot list", method: "GET", path: "/api/collections", status: 401},
 			{name: "list", method: "GET", path: "/api/collections", as: "su", status: 200, want: []string{`"name":"notes"`, `"name":"users"`, `"name":"_superusers"`}},
 			{name: "list filtered", method: "GET", path: "/api/collections?filter=" + url.QueryEscape(`name = "notes"`), as: "su", status: 200, want: []string{`"totalItems":1`}},
+			{name: "list filter not supported", method: "GET", path: "/api/collections?filter=" + url.QueryEscape(`fields.name = "x"`), as: "su", status: 400},
 			{name: "view by name", method: "GET", path: "/api/collections/notes", as: "su", status: 200, want: []string{`"id":"` + id + `"`, `"indexes":["CREATE INDEX`}},
 			{name: "schema change keeps data", method: "PATCH", path: "/api/collections/" + id, as: "su", status: 200,
 				body: map[string]any{"name": "memos", "fields": newFields, "indexes": []string{"CREATE UNIQUE INDEX idx_memos_heading ON memos (heading)"}},

@@ -36,7 +36,9 @@ type encodeOptions struct {
 	viewer     *schema.Record
 }
 
-func (o encodeOptions) forRecord(*schema.Record) schema.EncodeOptions {
+// schemaOptions is the schema-level form of o, built once per response
+// (not per record: its Hide closure is shared by every record written).
+func (o encodeOptions) schemaOptions() schema.EncodeOptions {
 	viewer := o.viewer
 	return schema.EncodeOptions{
 		Projection: o.projection,
@@ -69,7 +71,7 @@ func canSeeEmail(viewer, r *schema.Record) bool {
 
 func writeRecord(w http.ResponseWriter, status int, r *schema.Record, o encodeOptions) {
 	bp := bufPool.Get().(*[]byte)
-	buf := r.AppendJSON((*bp)[:0], o.forRecord(r))
+	buf := r.AppendJSON((*bp)[:0], o.schemaOptions())
 	writeRaw(w, status, buf)
 	putBuf(bp, buf)
 }
@@ -100,11 +102,12 @@ func writePage(w http.ResponseWriter, page *store.Page, pageNo, perPage int, o e
 	buf = append(buf, `,"totalPages":`...)
 	buf = strconv.AppendInt(buf, int64(totalPages), 10)
 	buf = append(buf, `,"items":[`...)
+	eo := o.schemaOptions()
 	for i, r := range page.Items {
 		if i > 0 {
 			buf = append(buf, ',')
 		}
-		buf = r.AppendJSON(buf, o.forRecord(r))
+		buf = r.AppendJSON(buf, eo)
 	}
 	buf = append(buf, "]}"...)
 	writeRaw(w, http.StatusOK, buf)

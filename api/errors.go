@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"net/http"
 
 	"github.com/plinthdev/plinth/filter"
@@ -108,5 +107,3 @@ func (s *Server) handle(h handlerFunc) http.Handler {
 		}
 	})
 }
-
-var _ slog.Leveler = slog.LevelInfo

@@ -82,6 +82,23 @@ func (ta *testApp) do(method, path string, body any, token string) (int, []byte)
 	return res.StatusCode, data
 }
 
+// doHeader sends a bodiless request with one extra header.
+func (ta *testApp) doHeader(method, path, key, value string) (int, []byte) {
+	ta.t.Helper()
+	req, err := http.NewRequest(method, ta.srv.URL+path, nil)
+	if err != nil {
+		ta.t.Fatal(err)
+	}
+	req.Header.Set(key, value)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		ta.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	data, _ := io.ReadAll(res.Body)
+	return res.StatusCode, data
+}
+
 // mustJSON sends a request, requires status, and decodes the body into out.
 func (ta *testApp) mustJSON(method, path string, body any, token string, status int, out any) {
 	ta.t.Helper()

@@ -49,7 +49,7 @@ func (s *Server) listRecords(w http.ResponseWriter, r *http.Request) error {
 		perPage = 30
 	}
 	page, perPage = max(page, 1), min(max(perPage, 1), maxPerPage)
-	cl := caller(r, nil)
+	cl := s.caller(r, nil)
 	result, err := s.records.List(r.Context(), cl, c, record.ListParams{
 		Filter: q.Get("filter"), Sort: q.Get("sort"), Page: page, PerPage: perPage, SkipTotal: boolParam(r, "skipTotal"),
 	})
@@ -72,7 +72,7 @@ func (s *Server) viewRecord(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	cl := caller(r, nil)
+	cl := s.caller(r, nil)
 	rec, err := s.records.View(r.Context(), cl, c, r.PathValue("id"))
 	if err != nil {
 		return err
@@ -99,7 +99,7 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request, op func(ctx conte
 	if err != nil {
 		return err
 	}
-	cl := caller(r, body)
+	cl := s.caller(r, body)
 	var rec *schema.Record
 	err = s.store.Tx(r.Context(), func(tx *store.Tx) error {
 		rec, err = op(r.Context(), tx, cl, c, body)
@@ -131,7 +131,7 @@ func (s *Server) deleteRecord(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	cl := caller(r, nil)
+	cl := s.caller(r, nil)
 	err = s.store.Tx(r.Context(), func(tx *store.Tx) error {
 		_, err := s.records.Delete(r.Context(), tx, cl, c, r.PathValue("id"))
 		return err

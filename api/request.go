@@ -33,21 +33,26 @@ func isSuperuser(rec *schema.Record) bool {
 	return rec != nil && rec.Collection.ID == superusersID
 }
 
-// caller builds the rule context of a request. body may be nil.
-func caller(r *http.Request, body map[string]any) *record.Caller {
+// caller builds the rule context of a request. body may be nil. The query
+// and header maps are copied only when a rule can read them (or for
+// superusers, whose filters may): most requests need neither.
+func (s *Server) caller(r *http.Request, body map[string]any) *record.Caller {
 	info := &filter.RequestInfo{
 		Auth:    authRecord(r),
 		Body:    body,
 		Method:  r.Method,
 		Context: "default",
-		Query:   map[string]string{},
-		Headers: map[string]string{},
 	}
+	if !isSuperuser(info.Auth) && !s.store.Schema().RulesReadRequestData() {
+		return &record.Caller{Auth: info.Auth, Request: info}
+	}
+	info.Query = make(map[string]string, len(r.URL.Query()))
 	for k, v := range r.URL.Query() {
 		if len(v) > 0 {
 			info.Query[k] = v[0]
 		}
 	}
+	info.Headers = make(map[string]string, len(r.Header))
 	for k, v := range r.Header {
 		if len(v) > 0 && !strings.EqualFold(k, "Authorization") && !strings.EqualFold(k, "Cookie") {
 			info.Headers[strings.ReplaceAll(strings.ToLower(k), "-", "_")] = v[0]

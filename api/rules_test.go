@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/plinthdev/plinth/internal/testenv"
@@ -65,6 +66,15 @@ func TestOwnerRules(t *testing.T) {
 			{name: "duplicate email", method: "POST", path: "/api/collections/users/records", body: map[string]any{"email": "ann@example.com", "password": "user-password-1", "passwordConfirm": "user-password-1"}, status: 400, want: []string{`"email":{"code":"validation_not_unique"`}},
 			{name: "tokenKey is not input", method: "POST", path: "/api/collections/users/records", body: map[string]any{"email": "d@example.com", "password": "user-password-1", "passwordConfirm": "user-password-1", "tokenKey": "x"}, status: 400},
 		})
+		// A rule that reads request headers sees them.
+		ta.createCollection(map[string]any{"name": "team_docs", "listRule": `@request.headers.x_team = "red"`,
+			"fields": []map[string]any{{"name": "t", "type": "text"}}})
+		ta.create("team_docs", map[string]any{"t": "x"})
+		status, body := ta.doHeader("GET", "/api/collections/team_docs/records", "X-Team", "red")
+		if status != 200 || !strings.Contains(string(body), `"totalItems":1`) {
+			t.Errorf("header rule with X-Team: red: %d %s", status, body)
+		}
+		ta.run(t, []scenario{{name: "header rule without the header", method: "GET", path: "/api/collections/team_docs/records", status: 200, want: []string{`"totalItems":0`}}})
 		// A password change invalidates older tokens.
 		ta.mustJSON("PATCH", "/api/collections/users/records/"+ann, map[string]any{"password": "user-password-2", "passwordConfirm": "user-password-2"}, ta.su, 200, nil)
 		ta.run(t, []scenario{

@@ -174,6 +174,9 @@ type Schema struct {
 	list   []*schema.Collection
 	byID   map[string]*schema.Collection
 	byName map[string]*schema.Collection // lower-cased names
+	// requestData is set when some rule reads @request.query or
+	// @request.headers, so requests only copy those when they can matter.
+	requestData bool
 }
 
 func newSchema(list []*schema.Collection) *Schema {
@@ -181,9 +184,22 @@ func newSchema(list []*schema.Collection) *Schema {
 	for _, c := range list {
 		s.byID[c.ID] = c
 		s.byName[strings.ToLower(c.Name)] = c
+		rules := []*string{c.ListRule, c.ViewRule, c.CreateRule, c.UpdateRule, c.DeleteRule}
+		if c.Auth != nil {
+			rules = append(rules, c.Auth.AuthRule, c.Auth.ManageRule)
+		}
+		for _, r := range rules {
+			if r != nil && (strings.Contains(*r, "@request.query") || strings.Contains(*r, "@request.headers")) {
+				s.requestData = true
+			}
+		}
 	}
 	return s
 }
+
+// RulesReadRequestData reports whether any rule reads @request.query or
+// @request.headers.
+func (s *Schema) RulesReadRequestData() bool { return s.requestData }
 
 // Lookup finds a collection by id or (case-insensitive) name.
 func (s *Schema) Lookup(idOrName string) *schema.Collection {

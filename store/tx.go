@@ -198,13 +198,13 @@ func (t *Tx) delete(ctx context.Context, r *schema.Record, visiting map[string]b
 	for _, ref := range t.snap.ReferencesTo(c) {
 		ro := ref.Field.Options.(*schema.RelationOptions)
 		ph := t.s.dialect.Placeholder(1)
-		col := quote(ref.Field.Name)
+		col := quote(rootAlias) + "." + quote(ref.Field.Name)
 		cond := col + " = " + ph
 		if ref.Field.Multiple() {
 			cond = t.s.dialect.JSONArrayContains(col, ph)
 		}
 		cols, fields := selectColumns(ref.Collection)
-		q := "SELECT " + cols + " FROM " + quote(ref.Collection.Name) + " AS " + quote(rootAlias) + " WHERE " + strings.ReplaceAll(cond, col, quote(rootAlias)+"."+col)
+		q := "SELECT " + cols + " FROM " + quote(ref.Collection.Name) + " AS " + quote(rootAlias) + " WHERE " + cond
 		referencing, err := scanRecords(ctx, t, ref.Collection, fields, q, []any{r.ID()})
 		if err != nil {
 			return err
