@@ -2,13 +2,16 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/plinthdev/plinth/auth"
+	"github.com/plinthdev/plinth/filter"
 	"github.com/plinthdev/plinth/schema"
 	"github.com/plinthdev/plinth/store"
 )
@@ -82,7 +85,40 @@ func (s *Server) authWithPassword(w http.ResponseWriter, r *http.Request) error 
 	if !auth.CheckPassword(hash, password) {
 		return badRequest("Failed to authenticate.", nil)
 	}
-	return s.writeAuth(w, r, rec, opts)
+	return s.completeAuth(w, r, c, rec, authMethodPassword, body, nil)
+}
+
+// Authentication methods, as recorded in _mfas and reported to hooks.
+const (
+	authMethodPassword = "password"
+	authMethodOTP      = "otp"
+	authMethodOAuth2   = "oauth2"
+	authMethodTOTP     = "totp"
+)
+
+// completeAuth finishes a successful authentication by one method: the
+// collection's authRule must hold for the record, multi-factor auth may ask
+// for a second method (401 with mfaId), and then a token is issued. body is
+// the request body (it may carry mfaId); meta is added to the response.
+func (s *Server) completeAuth(w http.ResponseWriter, r *http.Request, c *schema.Collection, rec *schema.Record, method string, body map[string]any, meta map[string]any) error {
+	opts := c.Auth
+	if opts == nil {
+		opts = schema.DefaultAuthOptions()
+	}
+	if opts.AuthRule == nil {
+		return forbidden("The collection is not configured to allow authentication.")
+	}
+	if rule := strings.TrimSpace(*opts.AuthRule); rule != "" {
+		info := &filter.RequestInfo{Auth: rec, Body: body, Method: r.Method, Context: "default"}
+		_, err := s.store.FindOne(r.Context(), c, rec.ID(), info, rule)
+		if errors.Is(err, store.ErrNotFound) {
+			return forbidden("The authorized record is not allowed to authenticate.")
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return s.writeAuth(w, r, rec, opts, meta)
 }
 
 // findByIdentity looks a record up by each identity field in turn.
@@ -116,11 +152,11 @@ func (s *Server) authRefresh(w http.ResponseWriter, r *http.Request) error {
 	if opts == nil {
 		opts = schema.DefaultAuthOptions()
 	}
-	return s.writeAuth(w, r, rec, opts)
+	return s.writeAuth(w, r, rec, opts, nil)
 }
 
 // writeAuth answers a successful authentication with a new token.
-func (s *Server) writeAuth(w http.ResponseWriter, r *http.Request, rec *schema.Record, opts *schema.AuthOptions) error {
+func (s *Server) writeAuth(w http.ResponseWriter, r *http.Request, rec *schema.Record, opts *schema.AuthOptions, meta map[string]any) error {
 	d := time.Duration(opts.AuthToken.Duration) * time.Second
 	if d <= 0 {
 		d = 7 * 24 * time.Hour
@@ -138,6 +174,14 @@ func (s *Server) writeAuth(w http.ResponseWriter, r *http.Request, rec *schema.R
 	buf = strconv.AppendQuote(buf, token)
 	buf = append(buf, `,"record":`...)
 	buf = rec.AppendJSON(buf, ro.enc.schemaOptions())
+	if len(meta) > 0 {
+		m, err := json.Marshal(meta)
+		if err != nil {
+			return fmt.Errorf("encode auth meta: %w", err)
+		}
+		buf = append(buf, `,"meta":`...)
+		buf = append(buf, m...)
+	}
 	buf = append(buf, '}')
 	writeRaw(w, http.StatusOK, buf)
 	return nil

@@ -52,6 +52,24 @@ var migrations = []migration{
 		}
 		return nil
 	}},
+	{3, "auth system collections", func(ctx context.Context, s *Store, tx *sql.Tx) error {
+		if err := s.reloadSchema(ctx, tx); err != nil {
+			return err
+		}
+		snap := s.Schema()
+		for _, def := range []string{externalAuthsCollection, mfasCollection, otpsCollection, totpsCollection, apiKeysCollection} {
+			c := &schema.Collection{}
+			if err := c.UnmarshalJSON([]byte(def)); err != nil {
+				return fmt.Errorf("system collection definition: %w", err)
+			}
+			saved, err := s.saveCollectionTx(ctx, tx, snap, c)
+			if err != nil {
+				return fmt.Errorf("collection %s: %w", c.Name, err)
+			}
+			snap = newSchema(append(snap.list, saved))
+		}
+		return nil
+	}},
 }
 
 // migrate applies pending migrations. On PostgreSQL an advisory lock keeps
@@ -168,3 +186,74 @@ const authFields = `
   {"id": "bool256245529", "name": "verified", "type": "bool", "system": true},
   {"id": "autodate2990389176", "name": "created", "type": "autodate", "system": true, "onCreate": true, "onUpdate": false},
   {"id": "autodate3332085495", "name": "updated", "type": "autodate", "system": true, "onCreate": true, "onUpdate": true}`
+
+// ownerRule lets an auth record see its own rows of an auth system collection.
+const ownerRule = `"@request.auth.id != '' && recordRef = @request.auth.id && collectionRef = @request.auth.collectionId"`
+
+// refFields are the collectionRef/recordRef pair that ties a system row to
+// an auth record (plain text, not relations: they may point at any auth
+// collection).
+const refFields = `
+  {"id": "text_id", "name": "id", "type": "text", "system": true, "required": true, "primaryKey": true,
+   "autogeneratePattern": "[a-z0-9]{15}", "pattern": "^[a-z0-9]+$", "min": 15, "max": 15},
+  {"id": "text_collref", "name": "collectionRef", "type": "text", "system": true, "required": true},
+  {"id": "text_recordref", "name": "recordRef", "type": "text", "system": true, "required": true}`
+
+const autodateFields = `
+  {"id": "autodate_created", "name": "created", "type": "autodate", "system": true, "onCreate": true, "onUpdate": false},
+  {"id": "autodate_updated", "name": "updated", "type": "autodate", "system": true, "onCreate": true, "onUpdate": true}`
+
+// _externalAuths links auth records to OAuth2 accounts.
+const externalAuthsCollection = `{
+ "id": "sys_externalauths", "name": "_externalAuths", "type": "base", "system": true,
+ "listRule": ` + ownerRule + `, "viewRule": ` + ownerRule + `, "createRule": null, "updateRule": null, "deleteRule": ` + ownerRule + `,
+ "indexes": ["CREATE UNIQUE INDEX idx_externalauths_record_provider ON _externalAuths (collectionRef, recordRef, provider)",
+  "CREATE UNIQUE INDEX idx_externalauths_provider_id ON _externalAuths (collectionRef, provider, providerId)"],
+ "fields": [` + refFields + `,
+  {"id": "text_provider", "name": "provider", "type": "text", "system": true, "required": true},
+  {"id": "text_providerid", "name": "providerId", "type": "text", "system": true, "required": true},` + autodateFields + `]}`
+
+// _mfas holds the first factor of a pending multi-factor login.
+const mfasCollection = `{
+ "id": "sys_mfas", "name": "_mfas", "type": "base", "system": true,
+ "listRule": null, "viewRule": null, "createRule": null, "updateRule": null, "deleteRule": null,
+ "indexes": ["CREATE INDEX idx_mfas_record ON _mfas (collectionRef, recordRef)"],
+ "fields": [` + refFields + `,
+  {"id": "text_method", "name": "method", "type": "text", "system": true, "required": true},` + autodateFields + `]}`
+
+// _otps holds one-time passwords (bcrypt-hashed) sent for login.
+const otpsCollection = `{
+ "id": "sys_otps", "name": "_otps", "type": "base", "system": true,
+ "listRule": null, "viewRule": null, "createRule": null, "updateRule": null, "deleteRule": null,
+ "indexes": ["CREATE INDEX idx_otps_record ON _otps (collectionRef, recordRef)"],
+ "fields": [` + refFields + `,
+  {"id": "password_otp", "name": "password", "type": "password", "system": true, "hidden": true, "required": true, "cost": 4},
+  {"id": "text_sentto", "name": "sentTo", "type": "text", "system": true, "hidden": true},` + autodateFields + `]}`
+
+// _totps holds TOTP enrolments (beyond PocketBase): the secret sealed with
+// the app's encryption key, hashed recovery codes and the last used step.
+const totpsCollection = `{
+ "id": "sys_totps", "name": "_totps", "type": "base", "system": true,
+ "listRule": null, "viewRule": null, "createRule": null, "updateRule": null, "deleteRule": null,
+ "indexes": ["CREATE UNIQUE INDEX idx_totps_record ON _totps (collectionRef, recordRef)"],
+ "fields": [` + refFields + `,
+  {"id": "text_secret", "name": "secret", "type": "text", "system": true, "hidden": true, "required": true},
+  {"id": "bool_confirmed", "name": "confirmed", "type": "bool", "system": true},
+  {"id": "json_recovery", "name": "recoveryCodes", "type": "json", "system": true, "hidden": true},
+  {"id": "number_laststep", "name": "lastStep", "type": "number", "system": true, "hidden": true, "onlyInt": true},` + autodateFields + `]}`
+
+// _apiKeys holds server API keys (beyond PocketBase): only a SHA-256 hash
+// of the secret part is stored; prefix finds the row.
+const apiKeysCollection = `{
+ "id": "sys_apikeys", "name": "_apiKeys", "type": "base", "system": true,
+ "listRule": null, "viewRule": null, "createRule": null, "updateRule": null, "deleteRule": null,
+ "indexes": ["CREATE UNIQUE INDEX idx_apikeys_prefix ON _apiKeys (prefix)"],
+ "fields": [
+  {"id": "text_id", "name": "id", "type": "text", "system": true, "required": true, "primaryKey": true,
+   "autogeneratePattern": "[a-z0-9]{15}", "pattern": "^[a-z0-9]+$", "min": 15, "max": 15},
+  {"id": "text_name", "name": "name", "type": "text", "system": true, "required": true, "max": 200},
+  {"id": "text_prefix", "name": "prefix", "type": "text", "system": true, "required": true},
+  {"id": "text_hash", "name": "hash", "type": "text", "system": true, "hidden": true, "required": true},
+  {"id": "json_scopes", "name": "scopes", "type": "json", "system": true},
+  {"id": "date_expires", "name": "expires", "type": "date", "system": true},
+  {"id": "date_lastused", "name": "lastUsed", "type": "date", "system": true},` + autodateFields + `]}`
