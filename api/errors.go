@@ -66,6 +66,8 @@ func toError(err error) *Error {
 		return notFound()
 	case errors.Is(err, record.ErrSuperusersOnly):
 		return forbidden("Only superusers can perform this action.")
+	case errors.Is(err, record.ErrOutOfScope):
+		return forbidden("The API key's scopes do not allow this action.")
 	case errors.Is(err, record.ErrRuleFailed):
 		return badRequest("Failed to create record: the collection's create rule does not allow it.", err)
 	case errors.Is(err, context.Canceled):

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"runtime/debug"
@@ -98,7 +99,24 @@ func (s *Server) loadAuth(next http.Handler) http.Handler {
 		if len(token) > 7 && strings.EqualFold(token[:7], "bearer ") {
 			token = strings.TrimSpace(token[7:])
 		}
-		if token != "" {
+		key := strings.TrimSpace(r.Header.Get("X-API-Key"))
+		if key == "" && auth.LooksLikeAPIKey(token) {
+			key, token = token, ""
+		}
+		if key != "" {
+			// Unlike a stale user token, a bad server key is an error:
+			// a misconfigured server should fail loudly, not act as a guest.
+			k, err := s.apiKeys.verify(r.Context(), key)
+			if errors.Is(err, errInvalidAPIKey) {
+				s.writeError(w, r, unauthorized("The API key is invalid, expired or revoked."))
+				return
+			}
+			if err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+			r = r.WithContext(withAPIKey(r.Context(), k))
+		} else if token != "" {
 			if rec, _, err := s.tokens.Verify(r.Context(), token, auth.TypeAuth); err == nil {
 				r = r.WithContext(withAuth(r.Context(), rec))
 			}

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/plinthdev/plinth/auth"
 	"github.com/plinthdev/plinth/filter"
 	"github.com/plinthdev/plinth/record"
 	"github.com/plinthdev/plinth/schema"
@@ -17,7 +18,10 @@ import (
 
 type ctxKey int
 
-const authKey ctxKey = iota
+const (
+	authKey ctxKey = iota
+	apiKeyKey
+)
 
 // authRecord returns the authenticated record of the request, or nil.
 func authRecord(r *http.Request) *schema.Record {
@@ -27,6 +31,16 @@ func authRecord(r *http.Request) *schema.Record {
 
 func withAuth(ctx context.Context, rec *schema.Record) context.Context {
 	return context.WithValue(ctx, authKey, rec)
+}
+
+// requestAPIKey returns the verified API key of the request, or nil.
+func requestAPIKey(r *http.Request) *auth.APIKey {
+	k, _ := r.Context().Value(apiKeyKey).(*auth.APIKey)
+	return k
+}
+
+func withAPIKey(ctx context.Context, k *auth.APIKey) context.Context {
+	return context.WithValue(ctx, apiKeyKey, k)
 }
 
 func isSuperuser(rec *schema.Record) bool {
@@ -44,7 +58,7 @@ func (s *Server) caller(r *http.Request, body map[string]any) *record.Caller {
 		Context: "default",
 	}
 	if !isSuperuser(info.Auth) && !s.store.Schema().RulesReadRequestData() {
-		return &record.Caller{Auth: info.Auth, Request: info}
+		return &record.Caller{Auth: info.Auth, Request: info, Key: requestAPIKey(r)}
 	}
 	info.Query = make(map[string]string, len(r.URL.Query()))
 	for k, v := range r.URL.Query() {
@@ -58,7 +72,7 @@ func (s *Server) caller(r *http.Request, body map[string]any) *record.Caller {
 			info.Headers[strings.ReplaceAll(strings.ToLower(k), "-", "_")] = v[0]
 		}
 	}
-	return &record.Caller{Auth: info.Auth, Request: info}
+	return &record.Caller{Auth: info.Auth, Request: info, Key: requestAPIKey(r)}
 }
 
 // readBody decodes a JSON or multipart/form-data body into a map. For

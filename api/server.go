@@ -37,6 +37,7 @@ type Server struct {
 	tokens  *auth.Tokens
 	log     *slog.Logger
 	metrics *metrics
+	apiKeys *apiKeys
 	handler http.Handler
 }
 
@@ -58,6 +59,7 @@ func New(st *store.Store, tokens *auth.Tokens, log *slog.Logger, reg *prometheus
 		tokens:  tokens,
 		log:     log,
 		metrics: newMetrics(reg, st),
+		apiKeys: &apiKeys{store: st},
 	}
 	mux := http.NewServeMux()
 	s.routes(mux)
@@ -92,6 +94,10 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /api/collections/{collection}/auth-methods", s.handle(s.authMethods))
 	mux.Handle("POST /api/collections/{collection}/auth-with-password", s.handle(s.authWithPassword))
 	mux.Handle("POST /api/collections/{collection}/auth-refresh", s.handle(s.authRefresh))
+
+	mux.Handle("GET /api/api-keys", s.superusersOnly(s.listAPIKeys))
+	mux.Handle("POST /api/api-keys", s.superusersOnly(s.createAPIKey))
+	mux.Handle("DELETE /api/api-keys/{id}", s.superusersOnly(s.deleteAPIKey))
 
 	if s.cfg.Pprof {
 		mux.HandleFunc("GET /debug/pprof/", pprof.Index)

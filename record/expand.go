@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/plinthdev/plinth/auth"
 	"github.com/plinthdev/plinth/schema"
 )
 
@@ -116,8 +117,8 @@ func fieldRelation(f *schema.Field) (*schema.RelationOptions, bool) {
 
 // expandRelation loads the targets of relation field f for all records at once.
 func (s *Service) expandRelation(ctx context.Context, caller *Caller, f *schema.Field, target *schema.Collection, records []*schema.Record) ([]*schema.Record, error) {
-	filters, err := rule(caller, target.ViewRule)
-	if errors.Is(err, ErrSuperusersOnly) {
+	filters, err := rule(caller, target, auth.ActionView, target.ViewRule)
+	if errors.Is(err, ErrSuperusersOnly) || errors.Is(err, ErrOutOfScope) {
 		return nil, nil
 	}
 	seen := map[string]bool{}
@@ -159,8 +160,8 @@ func (s *Service) expandRelation(ctx context.Context, caller *Caller, f *schema.
 // expandBack loads, for every record, the records of other whose relation
 // field bf points at it.
 func (s *Service) expandBack(ctx context.Context, caller *Caller, name string, other *schema.Collection, bf *schema.Field, records []*schema.Record) ([]*schema.Record, error) {
-	filters, err := rule(caller, other.ViewRule)
-	if errors.Is(err, ErrSuperusersOnly) {
+	filters, err := rule(caller, other, auth.ActionView, other.ViewRule)
+	if errors.Is(err, ErrSuperusersOnly) || errors.Is(err, ErrOutOfScope) {
 		return nil, nil
 	}
 	// Ids are validated [a-z0-9_] record ids; the filter compiler binds them

@@ -19,6 +19,9 @@ var (
 	ErrSuperusersOnly = errors.New("only superusers can perform this action")
 	// ErrRuleFailed is returned when a would-be record fails the create rule.
 	ErrRuleFailed = errors.New("the record does not satisfy the collection's rule")
+	// ErrOutOfScope is returned when an API key's scopes do not grant the
+	// action on the collection.
+	ErrOutOfScope = errors.New("the API key's scopes do not allow this action")
 )
 
 // Caller is who makes a request and what the request carries, for rules.
@@ -27,6 +30,10 @@ type Caller struct {
 	Auth *schema.Record
 	// Request is what rules see as @request.*.
 	Request *filter.RequestInfo
+	// Key is the API key of a server caller, or nil. A key bypasses the
+	// rules of the collection × action pairs its scopes grant and is
+	// refused everything else.
+	Key *auth.APIKey
 }
 
 // IsSuperuser reports whether the caller is a superuser.
@@ -42,10 +49,17 @@ type Service struct {
 }
 
 // rule returns the filters a caller must pass for one rule: none for
-// superusers and empty rules, ErrSuperusersOnly for null rules.
-func rule(caller *Caller, r *string) ([]string, error) {
+// superusers, API keys in scope and empty rules, ErrSuperusersOnly for null
+// rules, ErrOutOfScope for API keys out of scope.
+func rule(caller *Caller, c *schema.Collection, action string, r *string) ([]string, error) {
 	if caller.IsSuperuser() {
 		return nil, nil
+	}
+	if caller.Key != nil {
+		if caller.Key.Allows(c.ID, c.Name, action) {
+			return nil, nil
+		}
+		return nil, ErrOutOfScope
 	}
 	if r == nil {
 		return nil, ErrSuperusersOnly
@@ -134,7 +148,7 @@ type ListParams struct {
 
 // List returns one page of c's records that the caller may list.
 func (s *Service) List(ctx context.Context, caller *Caller, c *schema.Collection, p ListParams) (*store.Page, error) {
-	filters, err := rule(caller, c.ListRule)
+	filters, err := rule(caller, c, auth.ActionList, c.ListRule)
 	if err != nil {
 		return nil, err
 	}
@@ -152,7 +166,7 @@ func (s *Service) List(ctx context.Context, caller *Caller, c *schema.Collection
 
 // View returns the record if the caller may view it, else store.ErrNotFound.
 func (s *Service) View(ctx context.Context, caller *Caller, c *schema.Collection, id string) (*schema.Record, error) {
-	filters, err := rule(caller, c.ViewRule)
+	filters, err := rule(caller, c, auth.ActionView, c.ViewRule)
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +183,7 @@ func (s *Service) Create(ctx context.Context, tx *store.Tx, caller *Caller, c *s
 	if c.IsView() {
 		return nil, errReadOnly
 	}
-	filters, err := rule(caller, c.CreateRule)
+	filters, err := rule(caller, c, auth.ActionCreate, c.CreateRule)
 	if err != nil {
 		return nil, err
 	}
@@ -210,7 +224,7 @@ func (s *Service) Create(ctx context.Context, tx *store.Tx, caller *Caller, c *s
 
 // Update applies body to the record with id, if the caller may update it.
 func (s *Service) Update(ctx context.Context, tx *store.Tx, caller *Caller, c *schema.Collection, id string, body map[string]any) (*schema.Record, error) {
-	current, err := s.findWritable(ctx, tx, caller, c, c.UpdateRule, id)
+	current, err := s.findWritable(ctx, tx, caller, c, auth.ActionUpdate, c.UpdateRule, id)
 	if err != nil {
 		return nil, err
 	}
@@ -250,7 +264,7 @@ func (s *Service) Update(ctx context.Context, tx *store.Tx, caller *Caller, c *s
 
 // Delete removes the record with id if the caller may delete it.
 func (s *Service) Delete(ctx context.Context, tx *store.Tx, caller *Caller, c *schema.Collection, id string) (*schema.Record, error) {
-	r, err := s.findWritable(ctx, tx, caller, c, c.DeleteRule, id)
+	r, err := s.findWritable(ctx, tx, caller, c, auth.ActionDelete, c.DeleteRule, id)
 	if err != nil {
 		return nil, err
 	}
@@ -262,11 +276,11 @@ var errReadOnly = schema.Errors{"collection": schema.NewFieldError("validation_v
 
 // findWritable loads the record with id for an update or delete: the
 // collection must be writable and the rule must let the caller see it.
-func (s *Service) findWritable(ctx context.Context, tx *store.Tx, caller *Caller, c *schema.Collection, ruleSrc *string, id string) (*schema.Record, error) {
+func (s *Service) findWritable(ctx context.Context, tx *store.Tx, caller *Caller, c *schema.Collection, action string, ruleSrc *string, id string) (*schema.Record, error) {
 	if c.IsView() {
 		return nil, errReadOnly
 	}
-	filters, err := rule(caller, ruleSrc)
+	filters, err := rule(caller, c, action, ruleSrc)
 	if err != nil {
 		return nil, err
 	}
