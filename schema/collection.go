@@ -44,7 +44,43 @@ type AuthOptions struct {
 	ManageRule   *string        `json:"manageRule"`
 	PasswordAuth PasswordAuth   `json:"passwordAuth"`
 	AuthToken    TokenConfig    `json:"authToken"`
+	OAuth2       OAuth2Config   `json:"oauth2"`
 	Extra        map[string]any `json:"-"`
+}
+
+// OAuth2Config enables OAuth2/OIDC login and lists the providers.
+type OAuth2Config struct {
+	Enabled bool `json:"enabled"`
+	// MappedFields names the collection fields that receive the provider's
+	// profile values on sign-up ("name", "username", "avatarURL", "id").
+	MappedFields map[string]string `json:"mappedFields"`
+	Providers    []OAuth2Provider  `json:"providers"`
+}
+
+// OAuth2Provider configures one provider. Empty URLs mean the provider's
+// defaults. Issuer is Plinth's: the OpenID Connect discovery URL of the
+// generic "oidc" provider (and an override for the other OIDC ones).
+type OAuth2Provider struct {
+	Name         string            `json:"name"`
+	ClientID     string            `json:"clientId"`
+	ClientSecret string            `json:"clientSecret"`
+	AuthURL      string            `json:"authURL"`
+	TokenURL     string            `json:"tokenURL"`
+	UserInfoURL  string            `json:"userInfoURL"`
+	DisplayName  string            `json:"displayName"`
+	Issuer       string            `json:"issuer,omitempty"`
+	PKCE         *bool             `json:"pkce"`
+	Extra        map[string]string `json:"extra,omitempty"`
+}
+
+// Provider returns the configured provider called name, or nil.
+func (o *OAuth2Config) Provider(name string) *OAuth2Provider {
+	for i := range o.Providers {
+		if o.Providers[i].Name == name {
+			return &o.Providers[i]
+		}
+	}
+	return nil
 }
 
 // PasswordAuth configures password login.
@@ -203,7 +239,7 @@ var knownCollectionKeys = map[string]bool{
 	"id": true, "name": true, "type": true, "system": true, "fields": true, "indexes": true,
 	"listRule": true, "viewRule": true, "createRule": true, "updateRule": true, "deleteRule": true,
 	"created": true, "updated": true, "viewQuery": true, "authRule": true, "manageRule": true,
-	"passwordAuth": true, "authToken": true,
+	"passwordAuth": true, "authToken": true, "oauth2": true,
 }
 
 // DefaultAuthOptions returns the settings of a new auth collection.
