@@ -39,7 +39,7 @@ func (s *Server) authMethods(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"password": map[string]any{"enabled": opts.PasswordAuth.Enabled, "identityFields": opts.PasswordAuth.IdentityFields},
-		"oauth2":   map[string]any{"enabled": false, "providers": []any{}},
+		"oauth2":   s.oauth2Methods(r.Context(), c, opts),
 		"mfa":      map[string]any{"enabled": false, "duration": 0},
 		"otp":      map[string]any{"enabled": false, "duration": 0},
 	})

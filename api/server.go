@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/plinthdev/plinth/auth"
+	"github.com/plinthdev/plinth/oauth2"
 	"github.com/plinthdev/plinth/record"
 	"github.com/plinthdev/plinth/store"
 )
@@ -38,7 +39,11 @@ type Server struct {
 	log     *slog.Logger
 	metrics *metrics
 	apiKeys *apiKeys
-	handler http.Handler
+	oauth2  *oauth2Providers
+	// redirects delivers OAuth2 redirects to realtime clients (nil until
+	// realtime is wired: the redirect endpoint then answers 400).
+	redirects redirectSender
+	handler   http.Handler
 }
 
 // New builds the API server. reg receives the HTTP and database metrics.
@@ -60,6 +65,7 @@ func New(st *store.Store, tokens *auth.Tokens, log *slog.Logger, reg *prometheus
 		log:     log,
 		metrics: newMetrics(reg, st),
 		apiKeys: &apiKeys{store: st},
+		oauth2:  &oauth2Providers{registry: oauth2.NewRegistry(nil)},
 	}
 	mux := http.NewServeMux()
 	s.routes(mux)
@@ -95,6 +101,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /api/collections/{collection}/auth-with-password", s.handle(s.authWithPassword))
 	mux.Handle("POST /api/collections/{collection}/auth-refresh", s.handle(s.authRefresh))
 
+	mux.Handle("POST /api/collections/{collection}/auth-with-oauth2", s.handle(s.authWithOAuth2))
+	mux.Handle("GET /api/oauth2-redirect", s.handle(s.oauth2Redirect))
+	mux.Handle("POST /api/oauth2-redirect", s.handle(s.oauth2Redirect))
 	mux.Handle("GET /api/api-keys", s.superusersOnly(s.listAPIKeys))
 	mux.Handle("POST /api/api-keys", s.superusersOnly(s.createAPIKey))
 	mux.Handle("DELETE /api/api-keys/{id}", s.superusersOnly(s.deleteAPIKey))

@@ -1,160 +1,37 @@
 package oauth2
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
-	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/plinthdev/plinth/oauth2/oauth2test"
 )
 
 // The OpenID Connect end-to-end tests run a real provider (mockoidc, see
-// internal/testprovider) as a separate process, built once per test run.
-
-var (
-	buildOnce sync.Once
-	binDir    string
-	binPath   string
-	buildErr  error
-)
+// internal/testprovider) as a separate process, through oauth2test.
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binDir != "" {
-		_ = os.RemoveAll(binDir)
-	}
+	oauth2test.RemoveBinary()
 	os.Exit(code)
 }
 
-func providerBinary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		goTool, err := exec.LookPath("go")
-		if err != nil {
-			buildErr = fmt.Errorf("go tool not found: %w", err)
-			return
-		}
-		binDir, err = os.MkdirTemp("", "plinth-oidc-provider-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(binDir, "testprovider")
-		cmd := exec.Command(goTool, "build", "-o", binPath, "github.com/plinthdev/plinth/oauth2/internal/testprovider")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("building test provider: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
-}
-
-type oidcServer struct {
-	Issuer       string `json:"issuer"`
-	ClientID     string `json:"client_id"`
-	ClientSecret string `json:"client_secret"`
-	Addr         string `json:"addr"`
-}
-
-// startProvider starts a provider process and waits for its discovery
-// document. The process is stopped when the test ends.
-func startProvider(t *testing.T, args ...string) *oidcServer {
-	t.Helper()
-	cmd := exec.Command(providerBinary(t), args...)
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		_ = stdin.Close() // the provider exits on EOF
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-	})
-
-	lines := make(chan string, 1)
-	go func() {
-		line, _ := bufio.NewReader(stdout).ReadString('\n')
-		lines <- line
-		_, _ = io.Copy(io.Discard, stdout)
-	}()
-	var srv oidcServer
-	select {
-	case line := <-lines:
-		if err := json.Unmarshal([]byte(line), &srv); err != nil {
-			t.Fatalf("provider announcement %q: %v (stderr: %s)", line, err, stderr.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatalf("provider did not start (stderr: %s)", stderr.String())
-	}
-
-	disc := "http://" + srv.Addr + "/oidc/.well-known/openid-configuration"
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		resp, err := http.Get(disc)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("discovery at %s not ready: %v", disc, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return &srv
+func startProvider(t *testing.T, args ...string) *oauth2test.Server {
+	return oauth2test.Start(t, args...)
 }
 
 const testRedirect = "http://127.0.0.1:1/api/oauth2-redirect"
 
-// authorize plays the user agent: it opens the authorization URL and
-// returns the code and state from the provider's redirect.
+// authorize runs the provider's authorization and returns the code and
+// state of its redirect, which must go to testRedirect.
 func authorize(t *testing.T, authURL string) (code, state string) {
 	t.Helper()
-	client := &http.Client{
-		Timeout:       10 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-	resp, err := client.Get(authURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusFound {
-		t.Fatalf("authorize: %s: %s", resp.Status, body)
-	}
-	loc, err := url.Parse(resp.Header.Get("Location"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	loc := oauth2test.Authorize(t, authURL)
 	if got := loc.Scheme + "://" + loc.Host + loc.Path; got != testRedirect {
 		t.Fatalf("redirected to %s, want %s", got, testRedirect)
 	}

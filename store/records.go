@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -372,14 +373,43 @@ func toDB(f *schema.Field, v any) any {
 // FindFirstBy returns the first record of c whose field equals value
 // (lookups by a unique field such as an auth identity).
 func (s *Store) FindFirstBy(ctx context.Context, c *schema.Collection, field string, value any) (*schema.Record, error) {
-	f := c.Field(field)
-	if f == nil || f.Storage() == schema.StoreNone {
-		return nil, ErrNotFound
+	return s.findFirst(ctx, s, c, map[string]any{field: value})
+}
+
+// FindFirst returns the first record of c whose fields equal the values of
+// match (an unknown field matches nothing).
+func (s *Store) FindFirst(ctx context.Context, c *schema.Collection, match map[string]any) (*schema.Record, error) {
+	return s.findFirst(ctx, s, c, match)
+}
+
+// FindFirst is Store.FindFirst inside the transaction.
+func (t *Tx) FindFirst(ctx context.Context, c *schema.Collection, match map[string]any) (*schema.Record, error) {
+	return t.s.findFirst(ctx, t, c, match)
+}
+
+func (s *Store) findFirst(ctx context.Context, r reader, c *schema.Collection, match map[string]any) (*schema.Record, error) {
+	names := make([]string, 0, len(match))
+	for name := range match {
+		f := c.Field(name)
+		if f == nil || f.Storage() == schema.StoreNone {
+			return nil, ErrNotFound
+		}
+		names = append(names, name)
 	}
+	slices.Sort(names) // one SQL text per set of fields, for the statement cache
 	cols, fields := selectColumns(c)
-	q := "SELECT " + cols + " FROM " + quote(c.Name) + " AS " + quote(rootAlias) +
-		" WHERE " + quote(rootAlias) + "." + quote(f.Name) + " = " + s.dialect.Placeholder(1) + " LIMIT 1"
-	recs, err := scanRecords(ctx, s, c, fields, q, []any{value})
+	var b strings.Builder
+	b.WriteString("SELECT " + cols + " FROM " + quote(c.Name) + " AS " + quote(rootAlias) + " WHERE ")
+	args := make([]any, len(names))
+	for i, name := range names {
+		if i > 0 {
+			b.WriteString(" AND ")
+		}
+		b.WriteString(quote(rootAlias) + "." + quote(name) + " = " + s.dialect.Placeholder(i+1))
+		args[i] = match[name]
+	}
+	b.WriteString(" LIMIT 1")
+	recs, err := scanRecords(ctx, r, c, fields, b.String(), args)
 	if err != nil {
 		return nil, err
 	}

@@ -241,6 +241,31 @@ func (t *Tx) delete(ctx context.Context, r *schema.Record, visiting map[string]b
 	if n, _ := res.RowsAffected(); n == 0 {
 		return ErrNotFound
 	}
+	if c.IsAuth() {
+		return t.deleteAuthRefs(ctx, c.ID, r.ID())
+	}
+	return nil
+}
+
+// deleteAuthRefs removes the rows of system collections (_externalAuths,
+// _mfas, _otps, _totps) that belong to a deleted auth record, or with
+// recordID "" to every record of a truncated collection: they point at it
+// by collectionRef/recordRef, which no relation cascade covers.
+func (t *Tx) deleteAuthRefs(ctx context.Context, collectionID, recordID string) error {
+	for _, sc := range t.snap.list {
+		if !sc.System || sc.Field("collectionRef") == nil || sc.Field("recordRef") == nil {
+			continue
+		}
+		q := "DELETE FROM " + quote(sc.Name) + ` WHERE "collectionRef" = ` + t.s.dialect.Placeholder(1)
+		args := []any{collectionID}
+		if recordID != "" {
+			q += ` AND "recordRef" = ` + t.s.dialect.Placeholder(2)
+			args = append(args, recordID)
+		}
+		if _, err := t.tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("delete %s rows of a deleted auth record: %w", sc.Name, err)
+		}
+	}
 	return nil
 }
 
@@ -251,8 +276,13 @@ func (s *Store) Truncate(ctx context.Context, c *schema.Collection) error {
 	}
 	return s.Tx(ctx, func(tx *Tx) error {
 		if len(tx.snap.ReferencesTo(c)) == 0 {
-			_, err := tx.tx.ExecContext(ctx, "DELETE FROM "+quote(c.Name))
-			return err
+			if _, err := tx.tx.ExecContext(ctx, "DELETE FROM "+quote(c.Name)); err != nil {
+				return err
+			}
+			if c.IsAuth() {
+				return tx.deleteAuthRefs(ctx, c.ID, "")
+			}
+			return nil
 		}
 		for {
 			page, err := tx.List(ctx, ListQuery{Collection: c, PerPage: 500, SkipTotal: true})
