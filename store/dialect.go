@@ -29,6 +29,9 @@ type Dialect interface {
 	// AlterColumnType changes a column's type in place, or returns "" when
 	// the dialect needs the table rebuilt instead.
 	AlterColumnType(table, col string, from, to schema.Storage) string
+	// CastParam returns the placeholder ph typed as a column of storage
+	// class s, for selecting a value that is not read from a table.
+	CastParam(ph string, s schema.Storage) string
 	// JSONArrayContains returns a condition: the JSON array column col holds
 	// the bound text value at placeholder ph.
 	JSONArrayContains(col, ph string) string

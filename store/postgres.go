@@ -45,6 +45,19 @@ func (postgresDialect) ColumnDef(s schema.Storage) string {
 	}
 }
 
+func (postgresDialect) CastParam(ph string, s schema.Storage) string {
+	switch s {
+	case schema.StoreNumber:
+		return "CAST(" + ph + " AS DOUBLE PRECISION)"
+	case schema.StoreBool:
+		return "CAST(" + ph + " AS BOOLEAN)"
+	case schema.StoreJSONArray, schema.StoreJSON:
+		return "CAST(" + ph + " AS JSONB)"
+	default:
+		return "CAST(" + ph + ` AS TEXT) COLLATE "C"`
+	}
+}
+
 func (postgresDialect) ConvertColumn(col string, from, to schema.Storage) string {
 	switch {
 	case from == schema.StoreText && to == schema.StoreJSONArray:

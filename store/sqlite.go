@@ -47,6 +47,10 @@ func (sqliteDialect) ColumnDef(s schema.Storage) string {
 	}
 }
 
+// CastParam: SQLite's columns take the type of the value, and the bound
+// values already have the stored types.
+func (sqliteDialect) CastParam(ph string, _ schema.Storage) string { return ph }
+
 func (sqliteDialect) ConvertColumn(col string, from, to schema.Storage) string {
 	switch {
 	case from == schema.StoreText && to == schema.StoreJSONArray:

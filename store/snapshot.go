@@ -1,0 +1,46 @@
+package store
+
+import (
+	"context"
+	"strings"
+
+	"github.com/plinthdev/plinth/filter"
+	"github.com/plinthdev/plinth/schema"
+)
+
+// MatchesRecord reports whether the record snapshot r satisfies filters,
+// evaluated as though r were its collection's row, whether or not that row
+// still exists (or ever did) in the database. Realtime uses it to decide,
+// after the fact, who may see a created, updated or deleted record: the
+// rule sees the record as it was at the event, and relations, back
+// relations and @collection joins still read the live tables.
+func (s *Store) MatchesRecord(ctx context.Context, r *schema.Record, req *filter.RequestInfo, filters ...string) (bool, error) {
+	c := r.Collection
+	env := s.env(s.Schema(), c, req)
+	p := &filter.Params{Dialect: env.Dialect}
+	var row strings.Builder
+	for _, f := range c.Fields {
+		if f.Storage() == schema.StoreNone {
+			continue
+		}
+		if row.Len() > 0 {
+			row.WriteString(", ")
+		}
+		row.WriteString(s.dialect.CastParam(p.Add(toDB(f, r.Get(f.Name))), f.Storage()) + " AS " + quote(f.Name))
+	}
+	where, err := s.where(env, p, filters)
+	if err != nil {
+		return false, err
+	}
+	if where == "" {
+		return true, nil
+	}
+	q := "SELECT 1 FROM (SELECT " + row.String() + ") AS " + quote(rootAlias) + " WHERE " + where + " LIMIT 1"
+	rows, err := s.queryRead(ctx, q, p.Values...)
+	if err != nil {
+		return false, err
+	}
+	defer rows.Close()
+	found := rows.Next()
+	return found, rows.Err()
+}
