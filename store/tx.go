@@ -18,6 +18,7 @@ type Tx struct {
 	tx          *sql.Tx
 	snap        *Schema
 	afterCommit []func()
+	changes     []Change
 }
 
 func (t *Tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
@@ -45,6 +46,11 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *Tx) error) error {
 	}
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
+	}
+	if len(tx.changes) > 0 {
+		if fn := s.onCommit.Load(); fn != nil && *fn != nil {
+			(*fn)(tx.changes)
+		}
 	}
 	for _, f := range tx.afterCommit {
 		f()
@@ -83,6 +89,7 @@ func (t *Tx) Insert(ctx context.Context, r *schema.Record) error {
 	if _, err := t.tx.ExecContext(ctx, q, args...); err != nil {
 		return t.s.mapWriteError(c, err)
 	}
+	t.record(ActionCreate, r)
 	return nil
 }
 
@@ -114,6 +121,7 @@ func (t *Tx) Update(ctx context.Context, r *schema.Record) error {
 	if n, _ := res.RowsAffected(); n == 0 {
 		return ErrNotFound
 	}
+	t.record(ActionUpdate, r)
 	return nil
 }
 
@@ -241,6 +249,7 @@ func (t *Tx) delete(ctx context.Context, r *schema.Record, visiting map[string]b
 	if n, _ := res.RowsAffected(); n == 0 {
 		return ErrNotFound
 	}
+	t.record(ActionDelete, r)
 	if c.IsAuth() {
 		return t.deleteAuthRefs(ctx, c.ID, r.ID())
 	}
