@@ -40,8 +40,8 @@ type Store struct {
 	// schemaMu serialises collection changes so snapshots are swapped in order.
 	schemaMu sync.Mutex
 	stmts    stmtCache
-	// onCommit receives committed record writes (see OnCommit).
-	onCommit atomic.Pointer[func([]Change)]
+	// onCommit lists the listeners of committed record writes (OnCommit).
+	onCommit atomic.Pointer[[]func([]Change)]
 }
 
 // Open connects to the configured database, applies pending migrations and

@@ -48,8 +48,10 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *Tx) error) error {
 		return fmt.Errorf("commit: %w", err)
 	}
 	if len(tx.changes) > 0 {
-		if fn := s.onCommit.Load(); fn != nil && *fn != nil {
-			(*fn)(tx.changes)
+		if fns := s.onCommit.Load(); fns != nil {
+			for _, fn := range *fns {
+				fn(tx.changes)
+			}
 		}
 	}
 	for _, f := range tx.afterCommit {
