@@ -20,20 +20,32 @@ const (
 	DefaultMaxTopicLength   = 2500
 )
 
+// MaxCustomTopicLength bounds the name of a custom topic (see
+// Subscription.Custom), its options excluded.
+const MaxCustomTopicLength = 100
+
 // ErrInvalidSubscription is wrapped by every error about a malformed
 // subscription request: a bad topic, bad options, or too many topics. The
 // HTTP layer answers it with 400 and the error's message.
 var ErrInvalidSubscription = errors.New("invalid subscription")
 
-// Subscription is one parsed topic a client listens to.
+// Subscription is one parsed topic a client listens to: a record topic
+// ("collection/*" or "collection/RECORDID") or a custom topic.
 type Subscription struct {
 	// Topic is the raw topic string as the client sent it. It is the SSE
 	// event name (and the WebSocket "topic") of the frames it produces, so
 	// the SDK can route them back to the right callback.
 	Topic string
-	// Collection is the collection name or id before the slash.
+	// Custom marks a custom topic: a name without "/" (for example
+	// "@oauth2", which the PocketBase SDK's OAuth2 popup flow listens on).
+	// Record events never match it; only Broker.SendToClient delivers to
+	// it. Collection and RecordID are then empty.
+	Custom bool
+	// Collection is the collection name or id before the slash; empty for
+	// a custom topic.
 	Collection string
-	// RecordID is "*" for every record of the collection, or one record id.
+	// RecordID is "*" for every record of the collection, or one record
+	// id; empty for a custom topic.
 	RecordID string
 	// Query holds the options' "query" values (for example filter, expand,
 	// fields), each rendered as a string. Nil when there are none.
@@ -49,11 +61,13 @@ type Subscription struct {
 
 // Wildcard reports whether the subscription covers every record of the
 // collection ("collection/*"), in which case PocketBase applies the list
-// rule rather than the view rule.
-func (s Subscription) Wildcard() bool { return s.RecordID == "*" }
+// rule rather than the view rule. It is false for a custom topic.
+func (s Subscription) Wildcard() bool { return !s.Custom && s.RecordID == "*" }
 
-// ParseTopic parses one topic: "collection/*" or "collection/RECORDID",
-// optionally followed by "?options=<url-encoded JSON>" where the JSON is
+// ParseTopic parses one topic: "collection/*" or "collection/RECORDID", or
+// a custom topic: a name without "/" matching @?[A-Za-z0-9_.:-]{1,100}
+// (such as "@oauth2"). Either may be followed by
+// "?options=<url-encoded JSON>" where the JSON is
 // {"query":{k:v},"headers":{k:v}} with scalar values. maxLen <= 0 means
 // DefaultMaxTopicLength. Errors wrap ErrInvalidSubscription.
 func ParseTopic(topic string, maxLen int) (Subscription, error) {
@@ -79,17 +93,21 @@ func ParseTopic(topic string, maxLen int) (Subscription, error) {
 		return bad("topic contains a control character")
 	}
 	path, rawQuery, hasQuery := strings.Cut(topic, "?")
-	collection, record, ok := strings.Cut(path, "/")
-	if !ok {
-		return bad(`topic must be "collection/*" or "collection/recordId"`)
+	var sub Subscription
+	if collection, record, ok := strings.Cut(path, "/"); ok {
+		if !validCollection(collection) {
+			return bad("collection must be a non-empty name or id of letters, digits and underscores")
+		}
+		if !validRecordID(record) {
+			return bad(`record must be "*" or a record id without "/", spaces or "*"`)
+		}
+		sub = Subscription{Topic: topic, Collection: collection, RecordID: record}
+	} else {
+		if !validCustomTopic(path) {
+			return bad(`topic must be "collection/*", "collection/recordId" or a custom topic of 1 to %d letters, digits, "_", ".", ":" or "-", optionally after "@"`, MaxCustomTopicLength)
+		}
+		sub = Subscription{Topic: topic, Custom: true}
 	}
-	if !validCollection(collection) {
-		return bad("collection must be a non-empty name or id of letters, digits and underscores")
-	}
-	if !validRecordID(record) {
-		return bad(`record must be "*" or a record id without "/", spaces or "*"`)
-	}
-	sub := Subscription{Topic: topic, Collection: collection, RecordID: record}
 	if hasQuery {
 		values, err := url.ParseQuery(rawQuery)
 		if err != nil {
@@ -142,6 +160,21 @@ func validCollection(s string) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if !(c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// validCustomTopic reports whether s matches @?[A-Za-z0-9_.:-]{1,100}.
+func validCustomTopic(s string) bool {
+	s = strings.TrimPrefix(s, "@")
+	if s == "" || len(s) > MaxCustomTopicLength {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c == '_' || c == '.' || c == ':' || c == '-' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
 			return false
 		}
 	}

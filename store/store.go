@@ -82,6 +82,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	return s, nil
 }
 
+// PostgresPool is the connection pool on PostgreSQL (nil on SQLite), for
+// components that need pgx itself, such as LISTEN/NOTIFY.
+func (s *Store) PostgresPool() *pgxpool.Pool { return s.pgPool }
+
 // Close closes the database connections. SQLite checkpoints its WAL when the
 // last connection closes.
 func (s *Store) Close() error {

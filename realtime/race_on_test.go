@@ -1,0 +1,6 @@
+//go:build race
+
+package realtime
+
+// raceEnabled: the race detector changes memory figures.
+const raceEnabled = true
