@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -16,6 +17,9 @@ import (
 
 	"github.com/plinthdev/plinth/api"
 	"github.com/plinthdev/plinth/auth"
+	"github.com/plinthdev/plinth/files"
+	"github.com/plinthdev/plinth/mailer"
+	"github.com/plinthdev/plinth/realtime"
 	"github.com/plinthdev/plinth/record"
 	"github.com/plinthdev/plinth/schema"
 	"github.com/plinthdev/plinth/store"
@@ -42,6 +46,38 @@ type Config struct {
 	Pprof bool
 	// ShutdownTimeout bounds the graceful shutdown (default 10s).
 	ShutdownTimeout time.Duration
+	// S3 stores the files of file fields in an S3-compatible bucket when
+	// its Bucket or Endpoint is set (checked at start); otherwise they live
+	// under <DataDir>/storage. See docs/files.md.
+	S3 files.S3Config
+	// FileSweepInterval is the pause between sweeps that delete stored
+	// files no record references (default 6 h; negative: no sweeps).
+	FileSweepInterval time.Duration
+	// FileSweepGrace is the age below which a file is never swept
+	// (default 1 h); it must exceed the longest transaction writing files.
+	FileSweepGrace time.Duration
+	// EncryptionKey seals secrets at rest (TOTP secrets, the SMTP
+	// password): 32 bytes as 64 hex digits, base64, or 32 characters.
+	// Empty: a key generated once and kept in the database, with a logged
+	// warning (it then sits next to what it protects).
+	EncryptionKey string
+	// RedisURL (redis://...) shares rate limits and failed-login counts
+	// between instances; empty keeps them in memory (default).
+	RedisURL string
+	// RedisPrefix starts every rate-limit key in Redis (default "plinth:rl:").
+	RedisPrefix string
+	// DisableRateLimits turns off request rate limits and failed-login
+	// throttling, whatever the settings say (tests and benchmarks only).
+	DisableRateLimits bool
+	// NATSURL (nats://...) carries realtime events between instances.
+	// Empty: PostgreSQL LISTEN/NOTIFY on PostgreSQL, none on SQLite.
+	NATSURL string
+	// NATSSubject prefixes the NATS subjects (default "plinth"); instances
+	// of one app share it.
+	NATSSubject string
+	// RealtimeIdleTimeout closes a realtime SSE stream on which nothing was
+	// sent for this long (default 5m; negative: never); clients reconnect.
+	RealtimeIdleTimeout time.Duration
 }
 
 func (c *Config) defaults() {
@@ -66,6 +102,10 @@ type App struct {
 	store   *store.Store
 	tokens  *auth.Tokens
 	handler http.Handler
+	files   files.Storage
+	srv     *api.Server
+	redis   io.Closer
+	bus     realtime.Bus
 }
 
 // New opens the database (migrating it) and builds the HTTP API.
@@ -91,12 +131,44 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	tokens := auth.NewTokens([]byte(secret), st)
+	sealer, err := openSealer(ctx, st, cfg.EncryptionKey, log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	limits, redisClient, err := openRateLimitStore(cfg.RedisURL, cfg.RedisPrefix)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	bus, err := openRealtimeBus(ctx, cfg, st, log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	fileStore, err := openFileStorage(ctx, cfg, log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	reg := prometheus.NewRegistry()
 	api.RegisterRuntime(reg)
 	srv := api.New(st, tokens, log, reg, api.Config{
 		MaxBodyBytes: cfg.MaxBodyBytes, BcryptCost: cfg.BcryptCost, Pprof: cfg.Pprof, Version: Version,
+		Files:  fileStore,
+		Sealer: sealer, RateLimitStore: limits, DisableRateLimits: cfg.DisableRateLimits,
+		RealtimeBus: bus, RealtimeIdleTimeout: cfg.RealtimeIdleTimeout,
 	})
-	return &App{cfg: cfg, log: log, store: st, tokens: tokens, handler: srv}, nil
+	a := &App{cfg: cfg, log: log, store: st, tokens: tokens, handler: srv, srv: srv, bus: bus}
+	a.files = fileStore
+	if redisClient != nil {
+		a.redis = redisClient
+	}
+	if err := srv.LoadSettings(ctx); err != nil {
+		a.Close()
+		return nil, err
+	}
+	return a, nil
 }
 
 // Handler is the HTTP API, for tests and for mounting in another server.
@@ -105,8 +177,24 @@ func (a *App) Handler() http.Handler { return a.handler }
 // Store is the database layer, for Go code that embeds Plinth.
 func (a *App) Store() *store.Store { return a.store }
 
-// Close closes the database.
-func (a *App) Close() error { return a.store.Close() }
+// Close waits briefly for emails still being sent, then closes the Redis
+// client (if any) and the database.
+func (a *App) Close() error {
+	a.srv.CloseRealtime()
+	if a.bus != nil {
+		a.bus.Close()
+	}
+	a.srv.Close(5 * time.Second)
+	if a.redis != nil {
+		a.redis.Close()
+	}
+	a.closeFiles()
+	return a.store.Close()
+}
+
+// DevMailbox holds the emails sent while SMTP is not enabled in the
+// settings (the last 100), for tests and development.
+func (a *App) DevMailbox() *mailer.DevMailbox { return a.srv.DevMailbox() }
 
 // Serve listens on the configured address until ctx is done, then stops
 // accepting connections, lets in-flight requests finish (up to
@@ -128,7 +216,11 @@ func (a *App) ServeListener(ctx context.Context, ln net.Listener) error {
 		MaxHeaderBytes:    1 << 20,
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	// Shutdown waits for handlers to return; realtime streams only do
+	// when the broker ends them.
+	srv.RegisterOnShutdown(func() { a.srv.CloseRealtime() })
 	a.log.Info("server started", "addr", "http://"+ln.Addr().String(), "database", a.store.Dialect().Name(), "version", Version)
+	defer a.startSweeper(ctx)()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -40,8 +40,8 @@ func (s *Server) authMethods(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, map[string]any{
 		"password": map[string]any{"enabled": opts.PasswordAuth.Enabled, "identityFields": opts.PasswordAuth.IdentityFields},
 		"oauth2":   s.oauth2Methods(r.Context(), c, opts),
-		"mfa":      map[string]any{"enabled": false, "duration": 0},
-		"otp":      map[string]any{"enabled": false, "duration": 0},
+		"mfa":      map[string]any{"enabled": opts.MFA.Enabled, "duration": opts.MFA.Duration},
+		"otp":      map[string]any{"enabled": opts.OTP.Enabled, "duration": opts.OTP.Duration},
 	})
 	return nil
 }
@@ -74,6 +74,11 @@ func (s *Server) authWithPassword(w http.ResponseWriter, r *http.Request) error 
 	if len(errs) > 0 {
 		return &Error{Status: http.StatusBadRequest, Message: "Failed to authenticate.", Data: errs}
 	}
+	// Failed logins are throttled per identity (in this collection) and per IP.
+	throttleID := "password:" + c.ID + ":" + identity
+	if err := s.loginThrottle(r, throttleID); err != nil {
+		return err
+	}
 	rec, err := s.findByIdentity(r.Context(), c, opts.PasswordAuth.IdentityFields, identity)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
@@ -83,8 +88,10 @@ func (s *Server) authWithPassword(w http.ResponseWriter, r *http.Request) error 
 		hash = rec.GetString("password")
 	}
 	if !auth.CheckPassword(hash, password) {
+		s.loginFailed(r, throttleID)
 		return badRequest("Failed to authenticate.", nil)
 	}
+	s.loginSucceeded(r, throttleID)
 	return s.completeAuth(w, r, c, rec, authMethodPassword, body, nil)
 }
 
@@ -118,6 +125,9 @@ func (s *Server) completeAuth(w http.ResponseWriter, r *http.Request, c *schema.
 			return err
 		}
 	}
+	if err := s.checkMFA(r, c, rec, opts, method, body); err != nil {
+		return err
+	}
 	return s.writeAuth(w, r, rec, opts, meta)
 }
 
@@ -148,6 +158,9 @@ func (s *Server) authRefresh(w http.ResponseWriter, r *http.Request) error {
 	if rec.Collection.ID != c.ID {
 		return forbidden("The authorized record belongs to another collection.")
 	}
+	if !s.tokenRefreshable(r) {
+		return forbidden("The current auth token is not refreshable.")
+	}
 	opts := c.Auth
 	if opts == nil {
 		opts = schema.DefaultAuthOptions()
@@ -165,6 +178,12 @@ func (s *Server) writeAuth(w http.ResponseWriter, r *http.Request, rec *schema.R
 	if err != nil {
 		return err
 	}
+	return s.writeAuthToken(w, r, rec, token, meta)
+}
+
+// writeAuthToken writes {"token", "record", "meta"} for rec, as rec sees
+// itself.
+func (s *Server) writeAuthToken(w http.ResponseWriter, r *http.Request, rec *schema.Record, token string, meta map[string]any) error {
 	ro, err := parseReadOptions(r)
 	if err != nil {
 		return err

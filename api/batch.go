@@ -1,13 +1,16 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
+	"github.com/plinthdev/plinth/files"
 	"github.com/plinthdev/plinth/record"
 	"github.com/plinthdev/plinth/schema"
 	"github.com/plinthdev/plinth/store"
@@ -18,6 +21,8 @@ type batchRequest struct {
 	URL     string            `json:"url"`
 	Headers map[string]string `json:"headers"`
 	Body    map[string]any    `json:"body"`
+	// uploads are the request's file parts (batchUploads in files.go).
+	uploads []*files.Upload
 }
 
 type batchResult struct {
@@ -36,7 +41,17 @@ type batchFailure struct {
 // batch runs record creates, updates, upserts and deletes in one
 // transaction: either all succeed or none is kept.
 func (s *Server) batch(w http.ResponseWriter, r *http.Request) error {
-	body, err := s.readBody(w, r)
+	bs := s.currentSettings().s.Batch
+	if !bs.Enabled {
+		return forbidden("Batch requests are not allowed.")
+	}
+	if bs.MaxBodySize > 0 {
+		r.Body = http.MaxBytesReader(w, r.Body, bs.MaxBodySize)
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), seconds(bs.Timeout, 30*time.Second))
+	defer cancel()
+	r = r.WithContext(ctx)
+	body, err := s.decodeBody(w, r, true)
 	if err != nil {
 		return err
 	}
@@ -49,16 +64,19 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request) error {
 		return &Error{Status: http.StatusBadRequest, Message: "Invalid batch body: expected {\"requests\": [{method, url, body}]}.",
 			Data: schema.Errors{"requests": schema.NewFieldError("validation_required", "At least one request is required.")}, Cause: err}
 	}
-	if len(reqs) > s.cfg.MaxBatchRequests {
-		return &Error{Status: http.StatusBadRequest, Message: fmt.Sprintf("A batch may hold at most %d requests.", s.cfg.MaxBatchRequests),
-			Data: schema.Errors{"requests": schema.NewFieldError("validation_length_too_long", fmt.Sprintf("At most %d requests.", s.cfg.MaxBatchRequests))}}
+	if len(reqs) > bs.MaxRequests {
+		return &Error{Status: http.StatusBadRequest, Message: fmt.Sprintf("A batch may hold at most %d requests.", bs.MaxRequests),
+			Data: schema.Errors{"requests": schema.NewFieldError("validation_length_too_long", fmt.Sprintf("At most %d requests.", bs.MaxRequests))}}
+	}
+	if err := s.batchUploads(r, reqs); err != nil {
+		return err
 	}
 	results := make([]batchResult, len(reqs))
 	failed := -1
 	var failErr error
-	err = s.store.Tx(r.Context(), func(tx *store.Tx) error {
+	err = s.fileTx(r.Context(), func(ctx context.Context, tx *store.Tx) error {
 		for i, br := range reqs {
-			res, err := s.batchOne(r, tx, br)
+			res, err := s.batchOne(r.WithContext(ctx), tx, br)
 			if err != nil {
 				failed, failErr = i, err
 				return err
@@ -119,6 +137,7 @@ func (s *Server) batchOne(r *http.Request, tx *store.Tx, br batchRequest) (batch
 	}
 	cl := s.caller(sub, br.Body)
 	cl.Auth, cl.Request.Auth = authRecord(r), authRecord(r)
+	cl.Uploads = br.uploads
 	ro, err := parseReadOptions(sub)
 	if err != nil {
 		return batchResult{}, err

@@ -228,10 +228,15 @@ func (s *Server) updateCollection(w http.ResponseWriter, r *http.Request) error 
 	if err := unmarshalCollection(mergedJSON, &c); err != nil {
 		return err
 	}
+	sf := s.schemaFiles()
+	if err := sf.collectionChanged(r.Context(), old, &c); err != nil {
+		return err
+	}
 	saved, err := s.store.SaveCollection(r.Context(), &c)
 	if err != nil {
 		return err
 	}
+	sf.commit(r.Context())
 	writeJSON(w, http.StatusOK, saved)
 	return nil
 }
@@ -241,9 +246,12 @@ func (s *Server) deleteCollection(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
+	sf := s.schemaFiles()
+	sf.collectionDeleted(c)
 	if err := s.store.DeleteCollection(r.Context(), c); err != nil {
 		return err
 	}
+	sf.commit(r.Context())
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -253,7 +261,7 @@ func (s *Server) truncateCollection(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	if err := s.store.Truncate(r.Context(), c); err != nil {
+	if err := s.truncate(r.Context(), c); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -276,9 +284,14 @@ func (s *Server) importCollections(w http.ResponseWriter, r *http.Request) error
 		return &Error{Status: http.StatusBadRequest, Message: "Failed to import collections.",
 			Data: schema.Errors{"collections": schema.ErrRequired()}}
 	}
+	sf, err := s.importFiles(r.Context(), body.Collections, body.DeleteMissing)
+	if err != nil {
+		return err
+	}
 	if err := s.store.ImportCollections(r.Context(), body.Collections, body.DeleteMissing); err != nil {
 		return err
 	}
+	sf.commit(r.Context())
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

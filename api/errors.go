@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
+	"time"
 
+	"github.com/plinthdev/plinth/files"
 	"github.com/plinthdev/plinth/filter"
 	"github.com/plinthdev/plinth/record"
 	"github.com/plinthdev/plinth/schema"
@@ -18,6 +21,12 @@ type Error struct {
 	Message string
 	Data    any
 	Cause   error
+	// MFAID is set on the 401 that asks for a second authentication
+	// method; it is sent as the body's top-level "mfaId", where the SDK
+	// reads it (err.response.mfaId).
+	MFAID string
+	// RetryAfter, when positive, is sent as the Retry-After header (429).
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -62,7 +71,7 @@ func toError(err error) *Error {
 		return badRequest("Invalid filter or sort: "+fe.Error(), err)
 	case errors.As(err, &ee):
 		return badRequest("Invalid expand: "+ee.Error(), err)
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, files.ErrNotFound), errors.Is(err, files.ErrInvalidKey):
 		return notFound()
 	case errors.Is(err, record.ErrSuperusersOnly):
 		return forbidden("Only superusers can perform this action.")
@@ -83,6 +92,7 @@ type errorBody struct {
 	Status  int    `json:"status"`
 	Message string `json:"message"`
 	Data    any    `json:"data"`
+	MFAID   string `json:"mfaId,omitempty"`
 }
 
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
@@ -96,7 +106,10 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if data == nil {
 		data = struct{}{}
 	}
-	writeJSON(w, e.Status, errorBody{Status: e.Status, Message: e.Message, Data: data})
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.FormatInt(int64((e.RetryAfter+time.Second-1)/time.Second), 10))
+	}
+	writeJSON(w, e.Status, errorBody{Status: e.Status, Message: e.Message, Data: data, MFAID: e.MFAID})
 }
 
 // handlerFunc is a handler that returns its error instead of writing it.

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/plinthdev/plinth"
@@ -22,14 +23,27 @@ type testApp struct {
 	srv *httptest.Server
 	app *plinth.App
 	su  string
+	// logs holds what the app logged at error level.
+	logs *lockedBuffer
 }
 
 func setup(t *testing.T, b testenv.Backend) *testApp {
 	t.Helper()
+	return setupWith(t, b, nil)
+}
+
+// setupWith is setup with the app's configuration adjusted by mod.
+func setupWith(t *testing.T, b testenv.Backend, mod func(*plinth.Config)) *testApp {
+	t.Helper()
 	ctx := context.Background()
 	// Errors (500s) land in the test log, so a failure shows its cause.
-	log := slog.New(slog.NewTextHandler(tlog{t}, &slog.HandlerOptions{Level: slog.LevelError}))
-	app, err := plinth.New(ctx, plinth.Config{DataDir: b.Dir, DatabaseURL: b.URL, BcryptCost: 4}, log)
+	logs := &lockedBuffer{}
+	log := slog.New(slog.NewTextHandler(tlog{t, logs}, &slog.HandlerOptions{Level: slog.LevelError}))
+	cfg := plinth.Config{DataDir: b.Dir, DatabaseURL: b.URL, BcryptCost: 4}
+	if mod != nil {
+		mod(&cfg)
+	}
+	app, err := plinth.New(ctx, cfg, log)
 	if err != nil {
 		t.Fatalf("new app on %s: %v", b.Name, err)
 	}
@@ -38,7 +52,7 @@ func setup(t *testing.T, b testenv.Backend) *testApp {
 	if err := app.UpsertSuperuser(ctx, "admin@example.com", "secret-pass-1"); err != nil {
 		t.Fatal(err)
 	}
-	ta := &testApp{t: t, srv: srv, app: app}
+	ta := &testApp{t: t, srv: srv, app: app, logs: logs}
 	var auth struct{ Token string }
 	ta.mustJSON("POST", "/api/collections/_superusers/auth-with-password", map[string]any{"identity": "admin@example.com", "password": "secret-pass-1"}, "", 200, &auth)
 	ta.su = auth.Token
@@ -166,6 +180,31 @@ func (ta *testApp) create(coll string, body map[string]any) map[string]any {
 	return out
 }
 
-type tlog struct{ t *testing.T }
+type tlog struct {
+	t   *testing.T
+	buf *lockedBuffer
+}
 
-func (w tlog) Write(p []byte) (int, error) { w.t.Log(strings.TrimSpace(string(p))); return len(p), nil }
+func (w tlog) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	w.buf.Write(p)
+	return len(p), nil
+}
+
+// lockedBuffer is a bytes.Buffer safe for concurrent use.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

@@ -300,7 +300,7 @@ func (s *Server) oauth2Redirect(w http.ResponseWriter, r *http.Request) error {
 
 // redirectSender delivers an OAuth2 redirect to a realtime client.
 type redirectSender interface {
-	SendToClient(ctx context.Context, clientID, topic string, data []byte) error
+	SendToClient(ctx context.Context, clientID, topic string, data json.RawMessage) error
 }
 
 func oauth2Page(msg string) string {

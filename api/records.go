@@ -95,14 +95,15 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request, op func(ctx conte
 	if err != nil {
 		return err
 	}
-	body, err := s.readBody(w, r)
+	body, uploads, err := s.readRecordBody(w, r)
 	if err != nil {
 		return err
 	}
 	cl := s.caller(r, body)
+	cl.Uploads = uploads
 	var rec *schema.Record
-	err = s.store.Tx(r.Context(), func(tx *store.Tx) error {
-		rec, err = op(r.Context(), tx, cl, c, body)
+	err = s.fileTx(r.Context(), func(ctx context.Context, tx *store.Tx) error {
+		rec, err = op(ctx, tx, cl, c, body)
 		return err
 	})
 	if err != nil {
@@ -132,8 +133,8 @@ func (s *Server) deleteRecord(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	cl := s.caller(r, nil)
-	err = s.store.Tx(r.Context(), func(tx *store.Tx) error {
-		_, err := s.records.Delete(r.Context(), tx, cl, c, r.PathValue("id"))
+	err = s.fileTx(r.Context(), func(ctx context.Context, tx *store.Tx) error {
+		_, err := s.records.Delete(ctx, tx, cl, c, r.PathValue("id"))
 		return err
 	})
 	if err != nil {

@@ -77,14 +77,20 @@ func (s *Server) caller(r *http.Request, body map[string]any) *record.Caller {
 
 // readBody decodes a JSON or multipart/form-data body into a map. For
 // multipart, the `@jsonPayload` value holds a JSON object and plain values
-// are taken as strings; repeated keys become lists. File parts wait for the
-// files issue and are rejected clearly.
+// are taken as strings; repeated keys become lists. File parts are
+// rejected: only record writes take them (readRecordBody in files.go).
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (map[string]any, error) {
+	return s.decodeBody(w, r, false)
+}
+
+// decodeBody is readBody; acceptFiles leaves a multipart body's file parts
+// in r.MultipartForm instead of rejecting them.
+func (s *Server) decodeBody(w http.ResponseWriter, r *http.Request, acceptFiles bool) (map[string]any, error) {
 	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch ct {
 	case "multipart/form-data":
-		return s.readMultipart(r)
+		return s.readMultipart(r, acceptFiles)
 	case "application/x-www-form-urlencoded":
 		if err := r.ParseForm(); err != nil {
 			return nil, badRequest("Failed to read the form body.", err)
@@ -112,8 +118,8 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (map[string]an
 	return body, nil
 }
 
-func (s *Server) readMultipart(r *http.Request) (map[string]any, error) {
-	if err := r.ParseMultipartForm(s.cfg.MaxBodyBytes); err != nil {
+func (s *Server) readMultipart(r *http.Request, acceptFiles bool) (map[string]any, error) {
+	if err := r.ParseMultipartForm(min(s.cfg.MaxBodyBytes, multipartMemory)); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return nil, err
@@ -137,12 +143,12 @@ func (s *Server) readMultipart(r *http.Request) (map[string]any, error) {
 			}
 		}
 	}
-	if len(r.MultipartForm.File) > 0 {
+	if len(r.MultipartForm.File) > 0 && !acceptFiles {
 		data := schema.Errors{}
 		for name := range r.MultipartForm.File {
-			data.Add(name, schema.NewFieldError("validation_file_upload_unsupported", "File uploads are not supported yet."))
+			data.Add(name, schema.NewFieldError("validation_file_upload_unsupported", "This endpoint does not accept files."))
 		}
-		return nil, &Error{Status: http.StatusBadRequest, Message: "File uploads are not supported yet.", Data: data}
+		return nil, &Error{Status: http.StatusBadRequest, Message: "This endpoint does not accept files.", Data: data}
 	}
 	return body, nil
 }

@@ -4,13 +4,18 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/pprof"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/plinthdev/plinth/auth"
+	"github.com/plinthdev/plinth/files"
 	"github.com/plinthdev/plinth/oauth2"
+	"github.com/plinthdev/plinth/ratelimit"
+	"github.com/plinthdev/plinth/realtime"
 	"github.com/plinthdev/plinth/record"
 	"github.com/plinthdev/plinth/store"
+	"github.com/plinthdev/plinth/totp"
 )
 
 const superusersID = auth.SuperusersID
@@ -28,6 +33,25 @@ type Config struct {
 	Pprof bool
 	// Version is reported by /api/health to superusers.
 	Version string
+	// Sealer encrypts secrets at rest (TOTP secrets, the SMTP password).
+	// Nil: a key that lives as long as the process.
+	Sealer *totp.Sealer
+	// RateLimitStore counts rate limits and failed logins (default: in
+	// memory; a ratelimit.Redis shares them between instances).
+	RateLimitStore ratelimit.Store
+	// DisableRateLimits turns off request rate limits and failed-login
+	// throttling whatever the settings say (tests, benchmarks).
+	DisableRateLimits bool
+	// Files stores the files of file fields (nil: uploads are refused and
+	// file URLs answer 404). The server does not close it.
+	Files files.Storage
+	// RealtimeBus carries realtime events between instances (nil: this
+	// instance only).
+	RealtimeBus realtime.Bus
+	// RealtimeIdleTimeout closes an SSE stream on which nothing was sent
+	// for this long (default 5m, as PocketBase; negative: never). The SDKs
+	// reconnect and resubscribe.
+	RealtimeIdleTimeout time.Duration
 }
 
 // Server is Plinth's HTTP API.
@@ -44,6 +68,14 @@ type Server struct {
 	// realtime is wired: the redirect endpoint then answers 400).
 	redirects redirectSender
 	handler   http.Handler
+	// sys holds the settings, mail and rate-limit state (system.go).
+	sys *system
+	// files serves and stores the files of file fields (nil without a
+	// storage; files.go).
+	files *fileServer
+	// broker and rt serve realtime (realtime.go).
+	broker *realtime.Broker
+	rt     *realtime.Handler
 }
 
 // New builds the API server. reg receives the HTTP and database metrics.
@@ -67,10 +99,24 @@ func New(st *store.Store, tokens *auth.Tokens, log *slog.Logger, reg *prometheus
 		apiKeys: &apiKeys{store: st},
 		oauth2:  &oauth2Providers{registry: oauth2.NewRegistry(nil)},
 	}
+	s.initSystem()
+	s.initFiles()
+	if err := s.newRealtime(cfg.RealtimeBus); err != nil {
+		log.Error("realtime disabled", "err", err)
+	}
 	mux := http.NewServeMux()
 	s.routes(mux)
-	s.handler = s.recoverPanics(s.observe(s.cors(s.loadAuth(mux))))
+	s.handler = s.recoverPanics(s.observe(s.cors(s.loadAuth(s.rateLimit(mux)))))
 	return s
+}
+
+// CloseRealtime ends realtime streams and stops the broker; call it when
+// the HTTP server shuts down (http.Server.Shutdown does not end streams).
+func (s *Server) CloseRealtime() error {
+	if s.broker == nil {
+		return nil
+	}
+	return s.broker.Close()
 }
 
 // ServeHTTP implements http.Handler.
@@ -96,14 +142,39 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("PATCH /api/collections/{collection}/records/{id}", s.handle(s.updateRecord))
 	mux.Handle("DELETE /api/collections/{collection}/records/{id}", s.handle(s.deleteRecord))
 	mux.Handle("POST /api/batch", s.handle(s.batch))
+	mux.Handle("GET /api/files/{collection}/{recordId}/{filename}", s.handle(s.serveFile)) // and HEAD
+	mux.Handle("POST /api/files/token", s.handle(s.fileToken))
 
 	mux.Handle("GET /api/collections/{collection}/auth-methods", s.handle(s.authMethods))
 	mux.Handle("POST /api/collections/{collection}/auth-with-password", s.handle(s.authWithPassword))
 	mux.Handle("POST /api/collections/{collection}/auth-refresh", s.handle(s.authRefresh))
+	mux.Handle("POST /api/collections/{collection}/request-verification", s.handle(s.requestVerification))
+	mux.Handle("POST /api/collections/{collection}/confirm-verification", s.handle(s.confirmVerification))
+	mux.Handle("POST /api/collections/{collection}/request-password-reset", s.handle(s.requestPasswordReset))
+	mux.Handle("POST /api/collections/{collection}/confirm-password-reset", s.handle(s.confirmPasswordReset))
+	mux.Handle("POST /api/collections/{collection}/request-email-change", s.handle(s.requestEmailChange))
+	mux.Handle("POST /api/collections/{collection}/confirm-email-change", s.handle(s.confirmEmailChange))
+	mux.Handle("POST /api/collections/{collection}/request-otp", s.handle(s.requestOTP))
+	mux.Handle("POST /api/collections/{collection}/auth-with-otp", s.handle(s.authWithOTP))
+	mux.Handle("POST /api/collections/{collection}/impersonate/{id}", s.superusersOnly(s.impersonate))
+	mux.Handle("POST /api/collections/{collection}/totp/enroll", s.handle(s.enrollTOTP))
+	mux.Handle("POST /api/collections/{collection}/totp/confirm", s.handle(s.confirmTOTP))
+	mux.Handle("DELETE /api/collections/{collection}/totp", s.handle(s.deleteTOTP))
+	mux.Handle("POST /api/collections/{collection}/auth-with-totp", s.handle(s.authWithTOTP))
+
+	mux.Handle("GET /api/settings", s.superusersOnly(s.getSettings))
+	mux.Handle("PATCH /api/settings", s.superusersOnly(s.patchSettings))
+	mux.Handle("GET /api/dev/mails", s.superusersOnly(s.listDevMails))
+	mux.Handle("GET /api/dev/mails/{id}", s.superusersOnly(s.viewDevMail))
 
 	mux.Handle("POST /api/collections/{collection}/auth-with-oauth2", s.handle(s.authWithOAuth2))
 	mux.Handle("GET /api/oauth2-redirect", s.handle(s.oauth2Redirect))
 	mux.Handle("POST /api/oauth2-redirect", s.handle(s.oauth2Redirect))
+	if s.rt != nil {
+		mux.HandleFunc("GET /api/realtime", s.rt.ServeSSE)
+		mux.Handle("POST /api/realtime", http.HandlerFunc(s.realtimeSubscribe))
+		mux.HandleFunc("GET /api/realtime/ws", s.rt.ServeWS)
+	}
 	mux.Handle("GET /api/api-keys", s.superusersOnly(s.listAPIKeys))
 	mux.Handle("POST /api/api-keys", s.superusersOnly(s.createAPIKey))
 	mux.Handle("DELETE /api/api-keys/{id}", s.superusersOnly(s.deleteAPIKey))

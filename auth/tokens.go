@@ -18,6 +18,12 @@ import (
 const (
 	TypeAuth = "auth"
 	TypeFile = "file"
+	// TypeVerification, TypePasswordReset and TypeEmailChange are the
+	// single-purpose tokens mailed to users; each carries the address it
+	// was sent to (and, for an email change, the new one) in its claims.
+	TypeVerification  = "verification"
+	TypePasswordReset = "passwordReset"
+	TypeEmailChange   = "emailChange"
 )
 
 // SuperusersID is the fixed id of the _superusers collection.
@@ -51,6 +57,10 @@ type Claims struct {
 	Type         string `json:"type"`
 	CollectionID string `json:"collectionId"`
 	Refreshable  bool   `json:"refreshable"`
+	// Email is the address an emailed token was sent for; NewEmail is the
+	// requested address of an email change.
+	Email    string `json:"email,omitempty"`
+	NewEmail string `json:"newEmail,omitempty"`
 	jwt.RegisteredClaims
 }
 
@@ -76,6 +86,35 @@ func (t *Tokens) Issue(r *schema.Record, typ string, d time.Duration, refreshabl
 		return "", fmt.Errorf("sign token: %w", err)
 	}
 	return s, nil
+}
+
+// IssueEmail signs a non-refreshable token of type typ for r bound to the
+// address email (and, for an email change, newEmail), valid for d. Like
+// every token it is signed with r's token key, so it dies when the
+// password or email changes; callers must also check that Claims.Email is
+// still r's address.
+func (t *Tokens) IssueEmail(r *schema.Record, typ string, d time.Duration, email, newEmail string) (string, error) {
+	now := t.now()
+	claims := Claims{
+		ID: r.ID(), Type: typ, CollectionID: r.Collection.ID, Email: email, NewEmail: newEmail,
+		RegisteredClaims: jwt.RegisteredClaims{ExpiresAt: jwt.NewNumericDate(now.Add(d)), IssuedAt: jwt.NewNumericDate(now)},
+	}
+	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(t.key(r, typ))
+	if err != nil {
+		return "", fmt.Errorf("sign token: %w", err)
+	}
+	return s, nil
+}
+
+// PeekClaims decodes a token's claims WITHOUT verifying it. Use it only on
+// a token that was verified earlier in the same request (to read a claim
+// such as refreshable without a second database read).
+func PeekClaims(token string) (*Claims, error) {
+	var claims Claims
+	if _, _, err := jwt.NewParser().ParseUnverified(token, &claims); err != nil {
+		return nil, ErrInvalidToken
+	}
+	return &claims, nil
 }
 
 // Verify checks a token of type typ and returns its record and claims.

@@ -219,6 +219,8 @@ func authAction(segment string) (action string, auth, ok bool) {
 		return "authWithOAuth2", true, true
 	case "auth-with-otp":
 		return "authWithOTP", true, true
+	case "auth-with-totp":
+		return "authWithTOTP", true, true
 	case "auth-refresh":
 		return "authRefresh", false, true
 	case "auth-methods":

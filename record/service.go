@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
 	"github.com/plinthdev/plinth/auth"
+	"github.com/plinthdev/plinth/files"
 	"github.com/plinthdev/plinth/filter"
 	"github.com/plinthdev/plinth/schema"
 	"github.com/plinthdev/plinth/store"
@@ -34,6 +36,9 @@ type Caller struct {
 	// rules of the collection × action pairs its scopes grant and is
 	// refused everything else.
 	Key *auth.APIKey
+	// Uploads are the files the request uploaded; the body names each
+	// under its field key (see planFiles). Nil for requests without files.
+	Uploads []*files.Upload
 }
 
 // IsSuperuser reports whether the caller is a superuser.
@@ -46,6 +51,12 @@ type Service struct {
 	Store *store.Store
 	// BcryptCost is the cost for new password hashes (0: bcrypt's default).
 	BcryptCost int
+	// Files stores the files of file fields; it is used to delete files
+	// after writes that carry no files.Changes (see WithFileChanges). Nil
+	// leaves such files to the sweeper.
+	Files files.Storage
+	// Log receives file cleanup failures (nil: slog.Default()).
+	Log *slog.Logger
 }
 
 // rule returns the filters a caller must pass for one rule: none for
@@ -196,6 +207,7 @@ func (s *Service) Create(ctx context.Context, tx *store.Tx, caller *Caller, c *s
 	if c.IsAuth() {
 		s.checkPasswordConfirm(r, body, errs)
 	}
+	fp := planFiles(caller, nil, r, errs)
 	for k, v := range schema.Validate(r) {
 		if _, seen := errs[k]; !seen {
 			errs[k] = v
@@ -207,7 +219,13 @@ func (s *Service) Create(ctx context.Context, tx *store.Tx, caller *Caller, c *s
 	if err := s.hashPasswords(r); err != nil {
 		return nil, err
 	}
+	if err := s.storeFiles(ctx, tx, r, fp); err != nil {
+		return nil, err
+	}
 	if err := tx.Insert(ctx, r); err != nil {
+		return nil, err
+	}
+	if err := s.checkProtected(ctx, tx, caller, c, nil, r, body); err != nil {
 		return nil, err
 	}
 	if len(filters) > 0 {
@@ -236,6 +254,7 @@ func (s *Service) Update(ctx context.Context, tx *store.Tx, caller *Caller, c *s
 			s.checkPasswordConfirm(r, body, errs)
 		}
 	}
+	fp := planFiles(caller, current, r, errs)
 	for k, v := range schema.Validate(r) {
 		if _, seen := errs[k]; !seen {
 			errs[k] = v
@@ -243,6 +262,9 @@ func (s *Service) Update(ctx context.Context, tx *store.Tx, caller *Caller, c *s
 	}
 	if len(errs) > 0 {
 		return nil, errs
+	}
+	if err := s.checkProtected(ctx, tx, caller, c, current, r, body); err != nil {
+		return nil, err
 	}
 	if c.IsAuth() {
 		_, pwChanged := r.PlainPassword("password")
@@ -254,6 +276,9 @@ func (s *Service) Update(ctx context.Context, tx *store.Tx, caller *Caller, c *s
 		}
 	}
 	if err := s.hashPasswords(r); err != nil {
+		return nil, err
+	}
+	if err := s.storeFiles(ctx, tx, r, fp); err != nil {
 		return nil, err
 	}
 	if err := tx.Update(ctx, r); err != nil {

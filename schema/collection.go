@@ -40,12 +40,52 @@ type Collection struct {
 // AuthOptions are the auth-collection settings. Unknown PocketBase options
 // are kept in Extra so that they round-trip unchanged.
 type AuthOptions struct {
-	AuthRule     *string        `json:"authRule"`
-	ManageRule   *string        `json:"manageRule"`
-	PasswordAuth PasswordAuth   `json:"passwordAuth"`
-	AuthToken    TokenConfig    `json:"authToken"`
-	OAuth2       OAuth2Config   `json:"oauth2"`
-	Extra        map[string]any `json:"-"`
+	AuthRule     *string      `json:"authRule"`
+	ManageRule   *string      `json:"manageRule"`
+	PasswordAuth PasswordAuth `json:"passwordAuth"`
+	AuthToken    TokenConfig  `json:"authToken"`
+	OAuth2       OAuth2Config `json:"oauth2"`
+	OTP          OTPConfig    `json:"otp"`
+	MFA          MFAConfig    `json:"mfa"`
+	// PasswordResetToken is the lifetime of password reset links (default 30 minutes).
+	PasswordResetToken TokenConfig `json:"passwordResetToken"`
+	// EmailChangeToken is the lifetime of email change links (default 30 minutes).
+	EmailChangeToken TokenConfig `json:"emailChangeToken"`
+	// VerificationToken is the lifetime of verification links (default 3 days).
+	VerificationToken TokenConfig `json:"verificationToken"`
+	// FileToken is the lifetime of protected-file tokens (default 3 minutes).
+	FileToken TokenConfig    `json:"fileToken"`
+	Extra     map[string]any `json:"-"`
+}
+
+// OTPConfig configures one-time password login (request-otp, auth-with-otp).
+type OTPConfig struct {
+	Enabled bool `json:"enabled"`
+	// Duration is how long a code is valid, in seconds (default 180).
+	Duration int64 `json:"duration"`
+	// Length is the number of digits of a code (default 8).
+	Length int `json:"length"`
+	// EmailTemplate is PocketBase's template of the OTP email; it is kept
+	// for round trips (Plinth's mail templates come from package mailer).
+	EmailTemplate EmailTemplate `json:"emailTemplate"`
+}
+
+// MFAConfig configures multi-factor authentication: when Enabled, a first
+// successful method answers 401 with an mfaId and a second, different
+// method completes the login.
+type MFAConfig struct {
+	Enabled bool `json:"enabled"`
+	// Duration is how long the first factor stays usable, in seconds
+	// (default 1800).
+	Duration int64 `json:"duration"`
+	// Rule, when not empty, limits MFA to the records it matches.
+	Rule string `json:"rule"`
+}
+
+// EmailTemplate is a PocketBase email template: a subject and an HTML body.
+type EmailTemplate struct {
+	Subject string `json:"subject"`
+	Body    string `json:"body"`
 }
 
 // OAuth2Config enables OAuth2/OIDC login and lists the providers.
@@ -239,16 +279,47 @@ var knownCollectionKeys = map[string]bool{
 	"id": true, "name": true, "type": true, "system": true, "fields": true, "indexes": true,
 	"listRule": true, "viewRule": true, "createRule": true, "updateRule": true, "deleteRule": true,
 	"created": true, "updated": true, "viewQuery": true, "authRule": true, "manageRule": true,
-	"passwordAuth": true, "authToken": true, "oauth2": true,
+	"passwordAuth": true, "authToken": true, "oauth2": true, "otp": true, "mfa": true,
+	"passwordResetToken": true, "emailChangeToken": true, "verificationToken": true, "fileToken": true,
 }
 
 // DefaultAuthOptions returns the settings of a new auth collection.
 func DefaultAuthOptions() *AuthOptions {
 	empty := ""
 	return &AuthOptions{
-		AuthRule:     &empty,
-		PasswordAuth: PasswordAuth{Enabled: true, IdentityFields: []string{"email"}},
-		AuthToken:    TokenConfig{Duration: 604800},
+		AuthRule:           &empty,
+		PasswordAuth:       PasswordAuth{Enabled: true, IdentityFields: []string{"email"}},
+		AuthToken:          TokenConfig{Duration: 604800},
+		OTP:                OTPConfig{Duration: 180, Length: 8},
+		MFA:                MFAConfig{Duration: 1800},
+		PasswordResetToken: TokenConfig{Duration: 1800},
+		EmailChangeToken:   TokenConfig{Duration: 1800},
+		VerificationToken:  TokenConfig{Duration: 259200},
+		FileToken:          TokenConfig{Duration: 180},
+	}
+}
+
+// validate checks the auth options' numbers: token, OTP and MFA durations
+// are between one second and ten years, and an OTP has 4 to 32 digits.
+func (o *AuthOptions) validate(errs Errors) {
+	for _, d := range []struct {
+		key string
+		d   int64
+	}{
+		{"authToken", o.AuthToken.Duration}, {"passwordResetToken", o.PasswordResetToken.Duration},
+		{"emailChangeToken", o.EmailChangeToken.Duration}, {"verificationToken", o.VerificationToken.Duration},
+		{"fileToken", o.FileToken.Duration}, {"otp", o.OTP.Duration}, {"mfa", o.MFA.Duration},
+	} {
+		if d.d < 1 || d.d > 10*365*24*3600 {
+			errs[d.key] = Errors{"duration": NewFieldError("validation_out_of_range", "The duration must be between 1 second and 10 years.")}
+		}
+	}
+	if o.OTP.Length < 4 || o.OTP.Length > 32 {
+		sub, _ := errs["otp"].(Errors)
+		if sub == nil {
+			sub = Errors{}
+		}
+		errs["otp"] = sub.Add("length", NewFieldError("validation_out_of_range", "The OTP length must be between 4 and 32 digits."))
 	}
 }
 
@@ -316,6 +387,9 @@ func (c *Collection) Validate(lookup Lookup) error {
 	}
 	if len(fieldErrs) > 0 {
 		errs["fields"] = fieldErrs
+	}
+	if c.Type == TypeAuth && c.Auth != nil {
+		c.Auth.validate(errs)
 	}
 	if c.Type != TypeView {
 		if id := c.Field("id"); id == nil || id.Type != "text" {

@@ -62,6 +62,7 @@ func (s *Store) SaveCollection(ctx context.Context, c *schema.Collection) (*sche
 
 func (s *Store) afterSchemaChange(ctx context.Context) error {
 	s.stmts.reset()
+	s.writeStmts.reset()
 	return s.reloadSchema(ctx, s.write)
 }
 
@@ -309,6 +310,9 @@ func checkRules(c *schema.Collection, lookup schema.Lookup, errs schema.Errors) 
 	if c.Auth != nil {
 		rules["authRule"] = c.Auth.AuthRule
 		rules["manageRule"] = c.Auth.ManageRule
+		if mfaRule := c.Auth.MFA.Rule; mfaRule != "" {
+			rules["mfa.rule"] = &mfaRule
+		}
 	}
 	for name, r := range rules {
 		if r == nil || strings.TrimSpace(*r) == "" {

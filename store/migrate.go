@@ -70,6 +70,26 @@ var migrations = []migration{
 		}
 		return nil
 	}},
+	{4, "otp attempts", func(ctx context.Context, s *Store, tx *sql.Tx) error {
+		// Failed tries of a one-time password are counted on its row, so
+		// that a code dies after a few wrong guesses.
+		if err := s.reloadSchema(ctx, tx); err != nil {
+			return err
+		}
+		snap := s.Schema()
+		otps := snap.Lookup("_otps")
+		if otps == nil {
+			return fmt.Errorf("collection _otps is missing")
+		}
+		c := otps.Clone()
+		var f schema.Field
+		if err := f.UnmarshalJSON([]byte(`{"id": "number_attempts", "name": "attempts", "type": "number", "system": true, "hidden": true, "onlyInt": true}`)); err != nil {
+			return err
+		}
+		c.Fields = append(c.Fields, &f)
+		_, err := s.saveCollectionTx(ctx, tx, snap, c)
+		return err
+	}},
 }
 
 // migrate applies pending migrations. On PostgreSQL an advisory lock keeps

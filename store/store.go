@@ -40,8 +40,12 @@ type Store struct {
 	// schemaMu serialises collection changes so snapshots are swapped in order.
 	schemaMu sync.Mutex
 	stmts    stmtCache
+	// writeStmts caches the writer connection's statements (SQLite).
+	writeStmts stmtCache
 	// onCommit lists the listeners of committed record writes (OnCommit).
 	onCommit atomic.Pointer[[]func([]Change)]
+	// onDelete is told of deletes inside their transaction (OnDelete).
+	onDelete atomic.Pointer[deleteHook]
 }
 
 // Open connects to the configured database, applies pending migrations and
@@ -61,6 +65,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		}
 		s.dialect, s.write, s.read = sqliteDialect{}, w, r
 		s.stmts.enabled = true
+		s.writeStmts.enabled = true
 	} else {
 		if !strings.HasPrefix(cfg.URL, "postgres://") && !strings.HasPrefix(cfg.URL, "postgresql://") {
 			return nil, errors.New("database url must start with postgres:// (or leave it empty for SQLite)")
@@ -90,6 +95,7 @@ func (s *Store) PostgresPool() *pgxpool.Pool { return s.pgPool }
 // last connection closes.
 func (s *Store) Close() error {
 	s.stmts.close()
+	s.writeStmts.close()
 	var errs []error
 	if s.read != nil && s.read != s.write {
 		errs = append(errs, s.read.Close())
@@ -130,6 +136,17 @@ type stmtCache struct {
 }
 
 const maxStmts = 2000
+
+// load returns the cached statement for query, or nil; it never prepares.
+func (c *stmtCache) load(query string) *sql.Stmt {
+	if !c.enabled {
+		return nil
+	}
+	if st, ok := c.m.Load(query); ok {
+		return st.(*sql.Stmt)
+	}
+	return nil
+}
 
 func (c *stmtCache) get(ctx context.Context, db *sql.DB, query string) *sql.Stmt {
 	if !c.enabled {

@@ -19,10 +19,34 @@ type Tx struct {
 	snap        *Schema
 	afterCommit []func()
 	changes     []Change
+	// unprepared lists the SQL texts this transaction ran without a cached
+	// statement, to be prepared once it has released the connection.
+	unprepared []string
 }
 
+// query and exec run SQL through the writer's statement cache (SQLite):
+// preparing a statement costs more than running it, and inside a
+// transaction a statement can only be reused, not prepared for later.
 func (t *Tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if st := t.s.writeStmts.load(q); st != nil {
+		return t.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	}
+	t.noteUnprepared(q)
 	return t.tx.QueryContext(ctx, q, args...)
+}
+
+func (t *Tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if st := t.s.writeStmts.load(q); st != nil {
+		return t.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	}
+	t.noteUnprepared(q)
+	return t.tx.ExecContext(ctx, q, args...)
+}
+
+func (t *Tx) noteUnprepared(q string) {
+	if t.s.writeStmts.enabled && len(t.unprepared) < 16 {
+		t.unprepared = append(t.unprepared, q)
+	}
 }
 func (t *Tx) schemaSnap() *Schema { return t.snap }
 
@@ -40,6 +64,14 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *Tx) error) error {
 		return fmt.Errorf("begin: %w", err)
 	}
 	tx := &Tx{s: s, tx: sqlTx, snap: s.Schema()}
+	// Once the connection is free again, prepare what ran unprepared (on
+	// SQLite's single writer connection, preparing inside the transaction
+	// would wait for itself).
+	defer func() {
+		for _, q := range tx.unprepared {
+			s.writeStmts.get(ctx, s.write, q)
+		}
+	}()
 	if err := fn(tx); err != nil {
 		sqlTx.Rollback()
 		return err
@@ -88,7 +120,7 @@ func (t *Tx) Insert(ctx context.Context, r *schema.Record) error {
 		marks = append(marks, t.s.dialect.Placeholder(len(args)))
 	}
 	q := "INSERT INTO " + quote(c.Name) + " (" + strings.Join(cols, ", ") + ") VALUES (" + strings.Join(marks, ", ") + ")"
-	if _, err := t.tx.ExecContext(ctx, q, args...); err != nil {
+	if _, err := t.exec(ctx, q, args...); err != nil {
 		return t.s.mapWriteError(c, err)
 	}
 	t.record(ActionCreate, r)
@@ -116,7 +148,7 @@ func (t *Tx) Update(ctx context.Context, r *schema.Record) error {
 	}
 	args = append(args, r.ID())
 	q := "UPDATE " + quote(c.Name) + " SET " + strings.Join(sets, ", ") + ` WHERE "id" = ` + t.s.dialect.Placeholder(len(args))
-	res, err := t.tx.ExecContext(ctx, q, args...)
+	res, err := t.exec(ctx, q, args...)
 	if err != nil {
 		return t.s.mapWriteError(c, err)
 	}
@@ -244,7 +276,7 @@ func (t *Tx) delete(ctx context.Context, r *schema.Record, visiting map[string]b
 			}
 		}
 	}
-	res, err := t.tx.ExecContext(ctx, "DELETE FROM "+quote(c.Name)+` WHERE "id" = `+t.s.dialect.Placeholder(1), r.ID())
+	res, err := t.exec(ctx, "DELETE FROM "+quote(c.Name)+` WHERE "id" = `+t.s.dialect.Placeholder(1), r.ID())
 	if err != nil {
 		return fmt.Errorf("delete from %s: %w", c.Name, err)
 	}
@@ -252,6 +284,9 @@ func (t *Tx) delete(ctx context.Context, r *schema.Record, visiting map[string]b
 		return ErrNotFound
 	}
 	t.record(ActionDelete, r)
+	if err := t.notifyDelete(ctx, r); err != nil {
+		return err
+	}
 	if c.IsAuth() {
 		return t.deleteAuthRefs(ctx, c.ID, r.ID())
 	}
@@ -273,7 +308,7 @@ func (t *Tx) deleteAuthRefs(ctx context.Context, collectionID, recordID string) 
 			q += ` AND "recordRef" = ` + t.s.dialect.Placeholder(2)
 			args = append(args, recordID)
 		}
-		if _, err := t.tx.ExecContext(ctx, q, args...); err != nil {
+		if _, err := t.exec(ctx, q, args...); err != nil {
 			return fmt.Errorf("delete %s rows of a deleted auth record: %w", sc.Name, err)
 		}
 	}
@@ -286,7 +321,7 @@ func (s *Store) Truncate(ctx context.Context, c *schema.Collection) error {
 		return errReadOnlyView
 	}
 	return s.Tx(ctx, func(tx *Tx) error {
-		if len(tx.snap.ReferencesTo(c)) == 0 {
+		if len(tx.snap.ReferencesTo(c)) == 0 && !s.observesDeletes(c) {
 			if _, err := tx.tx.ExecContext(ctx, "DELETE FROM "+quote(c.Name)); err != nil {
 				return err
 			}

@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/plinthdev/plinth"
 )
@@ -126,6 +127,14 @@ func parseFlags(name string, args []string, getenv func(string) string, stderr i
 	logFormat := fs.String("log-format", env("LOG_FORMAT", "text"), "log format: text or json (PLINTH_LOG_FORMAT)")
 	logLevel := fs.String("log-level", env("LOG_LEVEL", "info"), "log level: debug, info, warn, error (PLINTH_LOG_LEVEL)")
 	pprofOn := fs.Bool("pprof", env("PPROF", "") == "1" || env("PPROF", "") == "true", "expose /debug/pprof/ (PLINTH_PPROF=1)")
+	s3Secret := s3Flags(fs, &cfg, env)
+	fs.StringVar(&cfg.EncryptionKey, "encryption-key", env("ENCRYPTION_KEY", ""), "32-byte key sealing secrets at rest: 64 hex digits, base64 or 32 characters; prefer the env var (PLINTH_ENCRYPTION_KEY)")
+	fs.StringVar(&cfg.RedisURL, "redis", env("REDIS_URL", ""), "redis://... to share rate limits between instances; empty keeps them in memory (PLINTH_REDIS_URL)")
+	fs.StringVar(&cfg.RedisPrefix, "redis-prefix", env("REDIS_PREFIX", "plinth:rl:"), "prefix of the rate-limit keys in Redis (PLINTH_REDIS_PREFIX)")
+	fs.StringVar(&cfg.NATSURL, "nats", env("NATS_URL", ""), "nats://... carries realtime events between instances; empty uses PostgreSQL LISTEN/NOTIFY on PostgreSQL (PLINTH_NATS_URL)")
+	fs.StringVar(&cfg.NATSSubject, "nats-subject", env("NATS_SUBJECT", "plinth"), "NATS subject prefix shared by the instances of one app (PLINTH_NATS_SUBJECT)")
+	fs.DurationVar(&cfg.RealtimeIdleTimeout, "realtime-idle-timeout", envDuration(env("REALTIME_IDLE_TIMEOUT", ""), 5*time.Minute), "close a realtime SSE stream idle for this long; clients reconnect (PLINTH_REALTIME_IDLE_TIMEOUT)")
+	rateLimits := fs.String("rate-limits", env("RATE_LIMITS", "on"), "on, or off to disable rate limits and failed-login throttling (tests, benchmarks) (PLINTH_RATE_LIMITS)")
 	var rest []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -138,6 +147,14 @@ func parseFlags(name string, args []string, getenv func(string) string, stderr i
 		args = fs.Args()[1:]
 	}
 	cfg.MaxBodyBytes, cfg.BcryptCost, cfg.Pprof = *maxBody, *cost, *pprofOn
+	cfg.S3.Secret = s3Secret()
+	switch strings.ToLower(*rateLimits) {
+	case "on", "true", "1":
+	case "off", "false", "0":
+		cfg.DisableRateLimits = true
+	default:
+		return cfg, nil, nil, fmt.Errorf("invalid --rate-limits %q: use on or off", *rateLimits)
+	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		return cfg, nil, nil, fmt.Errorf("invalid --log-level %q", *logLevel)
@@ -164,4 +181,44 @@ func envInt(s string, def int64) int64 {
 		return def
 	}
 	return n
+}
+
+// s3Flags declares the flags of the S3 file storage (docs/files.md). The
+// returned func gives the secret: the flag, else PLINTH_S3_SECRET, which
+// is not used as the flag's default so that -h never prints it.
+func s3Flags(fs *flag.FlagSet, cfg *plinth.Config, env func(key, def string) string) (secret func() string) {
+	fs.StringVar(&cfg.S3.Endpoint, "s3-endpoint", env("S3_ENDPOINT", ""), "S3-compatible endpoint for uploaded files, host[:port] or http(s)://host[:port]; empty keeps files under <dir>/storage (PLINTH_S3_ENDPOINT)")
+	fs.StringVar(&cfg.S3.Bucket, "s3-bucket", env("S3_BUCKET", ""), "S3 bucket for uploaded files; it must exist (PLINTH_S3_BUCKET)")
+	fs.StringVar(&cfg.S3.Region, "s3-region", env("S3_REGION", ""), "S3 region, e.g. us-east-1; empty asks the service (PLINTH_S3_REGION)")
+	fs.StringVar(&cfg.S3.AccessKey, "s3-access-key", env("S3_ACCESS_KEY", ""), "S3 access key (PLINTH_S3_ACCESS_KEY)")
+	flagSecret := fs.String("s3-secret", "", "S3 secret key; prefer the env var (PLINTH_S3_SECRET)")
+	fs.BoolVar(&cfg.S3.ForcePathStyle, "s3-force-path-style", envBool(env("S3_FORCE_PATH_STYLE", "")), "address the bucket as host/bucket/key, for MinIO and most self-hosted services (PLINTH_S3_FORCE_PATH_STYLE=true)")
+	fs.StringVar(&cfg.S3.Prefix, "s3-prefix", env("S3_PREFIX", ""), "key prefix inside the bucket, to share it between applications (PLINTH_S3_PREFIX)")
+	return func() string {
+		if *flagSecret != "" {
+			return *flagSecret
+		}
+		return env("S3_SECRET", "")
+	}
+}
+
+// envBool reads a boolean environment value: 1, true, yes or on.
+func envBool(s string) bool {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "1", "true", "yes", "on":
+		return true
+	}
+	return false
+}
+
+// envDuration parses a duration from the environment, or returns def.
+func envDuration(s string, def time.Duration) time.Duration {
+	if s == "" {
+		return def
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return def
+	}
+	return d
 }

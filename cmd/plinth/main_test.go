@@ -32,6 +32,9 @@ func TestCLI(t *testing.T) {
 		{args: []string{"superuser", "delete", "a@example.com"}, wantErr: "not found"},
 		{args: []string{"serve", "--log-format", "xml"}, wantErr: "invalid --log-format"},
 		{args: []string{"serve", "--db", "mysql://x"}, wantErr: "postgres://"},
+		{args: []string{"serve", "--rate-limits", "sometimes"}, wantErr: "invalid --rate-limits"},
+		{args: []string{"serve", "--encryption-key", "too-short"}, wantErr: "PLINTH_ENCRYPTION_KEY"},
+		{args: []string{"serve", "--redis", "mysql://x"}, wantErr: "PLINTH_REDIS_URL"},
 	}
 	for _, tc := range tests {
 		var out, errOut bytes.Buffer
@@ -43,6 +46,32 @@ func TestCLI(t *testing.T) {
 			t.Errorf("plinth %v: %v", tc.args, err)
 		case !strings.Contains(out.String(), tc.wantOut):
 			t.Errorf("plinth %v: output %q lacks %q", tc.args, out.String(), tc.wantOut)
+		}
+	}
+}
+
+// TestRateLimitFlag: --rate-limits and PLINTH_RATE_LIMITS switch limits off.
+func TestRateLimitFlag(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		args []string
+		env  string
+		off  bool
+	}{
+		{nil, "", false},
+		{[]string{"--rate-limits", "off"}, "", true},
+		{nil, "off", true},
+		{[]string{"--rate-limits=on"}, "off", false},
+	} {
+		getenv := func(k string) string {
+			if k == "PLINTH_RATE_LIMITS" {
+				return tc.env
+			}
+			return ""
+		}
+		cfg, _, _, err := parseFlags("serve", tc.args, getenv, &bytes.Buffer{})
+		if err != nil || cfg.DisableRateLimits != tc.off {
+			t.Errorf("%v env=%q: DisableRateLimits=%v, err %v; want %v", tc.args, tc.env, cfg.DisableRateLimits, err, tc.off)
 		}
 	}
 }

@@ -55,7 +55,7 @@ func freeAddr(t *testing.T) string {
 
 func dbArgs(b testenv.Backend) []string {
 	if b.Name == "postgres" {
-		return []string{"--db", b.URL}
+		return []string{"--db", b.URL, "--dir", b.Dir}
 	}
 	return []string{"--dir", b.Dir}
 }

@@ -22,7 +22,8 @@ import (
 type Backend struct {
 	// Name is "sqlite" or "postgres".
 	Name string
-	// Dir is the SQLite data directory (SQLite only).
+	// Dir is a fresh data directory: the SQLite database's, and on both
+	// backends the default place of uploaded files.
 	Dir string
 	// URL is the PostgreSQL connection string (PostgreSQL only).
 	URL string
@@ -100,5 +101,5 @@ func New(t testing.TB, name string) Backend {
 	if strings.Contains(PostgresURL(), "?") {
 		sep = "&"
 	}
-	return Backend{Name: "postgres", URL: fmt.Sprintf("%s%ssearch_path=%s", PostgresURL(), sep, schemaName)}
+	return Backend{Name: "postgres", URL: fmt.Sprintf("%s%ssearch_path=%s", PostgresURL(), sep, schemaName), Dir: t.TempDir()}
 }

@@ -8,6 +8,7 @@
 #   PLINTH_REQUIRE_SERVICES  1 = fail (instead of skip) when PostgreSQL is unreachable
 #   PLINTH_PG_HOST / PLINTH_PG_PORT / PLINTH_PG_USER   default 127.0.0.1 / 5432 / postgres
 #   PLINTH_SU_EMAIL / PLINTH_SU_PASS                   superuser to create and log in with
+#   PLINTH_REALTIME_IDLE_TIMEOUT                       server's SSE idle timeout, default 4s (reconnect test)
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -20,6 +21,10 @@ PG_PORT="${PLINTH_PG_PORT:-5432}"
 PG_USER="${PLINTH_PG_USER:-postgres}"
 SU_EMAIL="${PLINTH_SU_EMAIL:-sdk-test@example.com}"
 SU_PASS="${PLINTH_SU_PASS:-sdk-test-password-1234}"
+# A short realtime idle timeout: the server then drops idle SSE streams
+# quickly, which is how the realtime test sees the SDK reconnect. The
+# server and the tests both read it.
+export PLINTH_REALTIME_IDLE_TIMEOUT="${PLINTH_REALTIME_IDLE_TIMEOUT:-4s}"
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/plinth-sdk-js.XXXXXX")"
 SERVER_PID=""
@@ -46,7 +51,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # --- dependencies -----------------------------------------------------------
-if [[ ! -d node_modules/pocketbase ]]; then
+if [[ ! -d node_modules/pocketbase || ! -d node_modules/eventsource ]]; then
     log "installing npm dependencies (npm ci)"
     npm ci --no-audit --no-fund >&2
 fi
@@ -99,7 +104,9 @@ run_backend() {
 
     port="$(free_port)"
     url="http://127.0.0.1:$port"
-    "$BIN" serve --http "127.0.0.1:$port" --dir "$dir/data" "${db_args[@]+"${db_args[@]}"}" >"$logf" 2>&1 &
+    # Rate limits off: the suite logs in far more often than the default
+    # rules allow from one IP (rate limits have their own Go tests).
+    PLINTH_RATE_LIMITS=off "$BIN" serve --http "127.0.0.1:$port" --dir "$dir/data" "${db_args[@]+"${db_args[@]}"}" >"$logf" 2>&1 &
     SERVER_PID=$!
     log "[$backend] server pid $SERVER_PID on $url"
 

@@ -1,0 +1,375 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/mail"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/plinthdev/plinth/mailer"
+	"github.com/plinthdev/plinth/ratelimit"
+	"github.com/plinthdev/plinth/settings"
+	"github.com/plinthdev/plinth/totp"
+)
+
+// settingsParam is the _params key of the stored settings.
+const settingsParam = "settings"
+
+// settingsTTL is how long an instance trusts its cached settings before
+// reading them again (in the background), so that a change made through
+// another instance sharing the database takes effect within it.
+const settingsTTL = 10 * time.Second
+
+// sealedPrefix marks a sealed secret inside the stored settings.
+const sealedPrefix = "sealed:"
+
+// system is the state behind the auth flows, settings, mail and rate
+// limits: the live settings and what is built from them.
+type system struct {
+	live       atomic.Pointer[liveSettings]
+	refreshing atomic.Bool
+	devMail    *mailer.DevMailbox
+	sealer     *totp.Sealer
+	limiter    ratelimit.Store
+	noLimits   bool
+	inner      http.Handler // the handler behind the rate limiter
+	bg         sync.WaitGroup
+	lastRLWarn atomic.Int64
+}
+
+// liveSettings are the settings in force and the objects built from them.
+type liveSettings struct {
+	s       *settings.Settings
+	stored  string // the stored JSON, to notice changes
+	at      time.Time
+	sender  mailer.Sender
+	limited http.Handler            // inner behind the rate limiter; nil when off
+	logins  *ratelimit.FailedLogins // nil when rate limits are off by config
+}
+
+// initSystem prepares the settings-driven state with the defaults; the
+// stored settings are read by LoadSettings.
+func (s *Server) initSystem() {
+	sys := &system{devMail: mailer.NewDevMailbox(s.log, 0), sealer: s.cfg.Sealer, limiter: s.cfg.RateLimitStore, noLimits: s.cfg.DisableRateLimits}
+	if sys.limiter == nil {
+		sys.limiter = ratelimit.NewMemory()
+	}
+	if sys.sealer == nil {
+		// Embedders that pass no sealer get a key that lives as long as
+		// the process: TOTP enrolments do not survive a restart.
+		key := make([]byte, totp.KeySize)
+		rand.Read(key)
+		sys.sealer, _ = totp.NewSealer(key)
+		s.log.Warn("no encryption key configured: TOTP secrets are sealed with a key that is lost on restart")
+	}
+	s.sys = sys
+	def := settings.Defaults()
+	if s.cfg.MaxBatchRequests > 0 {
+		def.Batch.MaxRequests = s.cfg.MaxBatchRequests
+	}
+	s.sys.live.Store(s.buildLive(def, ""))
+}
+
+// LoadSettings reads the stored settings, storing the defaults on first
+// start. plinth.New calls it before serving.
+func (s *Server) LoadSettings(ctx context.Context) error {
+	stored, err := s.store.Param(ctx, settingsParam)
+	if err != nil {
+		return fmt.Errorf("load settings: %w", err)
+	}
+	if stored == "" {
+		return s.saveSettings(ctx, s.currentSettings().s)
+	}
+	return s.applyStored(stored)
+}
+
+// applyStored makes the stored settings JSON live.
+func (s *Server) applyStored(stored string) error {
+	set, err := settings.Parse([]byte(stored))
+	if err != nil {
+		return err
+	}
+	if pw := set.SMTP.Password; strings.HasPrefix(pw, sealedPrefix) {
+		plain, err := s.sys.sealer.Open(strings.TrimPrefix(pw, sealedPrefix), []byte("settings/smtp.password"))
+		if err != nil {
+			// Start anyway: a superuser can set the password again.
+			s.log.Error("settings: cannot open the stored SMTP password (was the encryption key changed?); set it again", "err", err)
+		}
+		set.SMTP.Password = string(plain)
+	}
+	s.sys.live.Store(s.buildLive(set, stored))
+	return nil
+}
+
+// saveSettings stores set (its SMTP password sealed) and makes it live.
+func (s *Server) saveSettings(ctx context.Context, set *settings.Settings) error {
+	toStore := set.Clone()
+	if pw := toStore.SMTP.Password; pw != "" {
+		sealed, err := s.sys.sealer.Seal([]byte(pw), []byte("settings/smtp.password"))
+		if err != nil {
+			return err
+		}
+		toStore.SMTP.Password = sealedPrefix + sealed
+	}
+	data, err := json.Marshal(toStore)
+	if err != nil {
+		return err
+	}
+	if err := s.store.SetParam(ctx, settingsParam, string(data)); err != nil {
+		return err
+	}
+	s.sys.live.Store(s.buildLive(set, string(data)))
+	return nil
+}
+
+// buildLive builds the sender and rate limiter of set.
+func (s *Server) buildLive(set *settings.Settings, stored string) *liveSettings {
+	l := &liveSettings{s: set, stored: stored, at: time.Now(), sender: s.sys.devMail}
+	if set.SMTP.Enabled {
+		if smtp, err := mailer.NewSMTP(set.SMTPConfig()); err == nil {
+			l.sender = smtp
+		} else {
+			s.log.Error("settings: invalid SMTP configuration, emails go to the dev mailbox", "err", err)
+		}
+	}
+	if s.sys.noLimits {
+		return l
+	}
+	l.logins = ratelimit.NewFailedLogins(s.sys.limiter, ratelimit.LoginLimits{})
+	if set.RateLimits.Enabled && len(set.RateLimits.Rules) > 0 && s.sys.inner != nil {
+		rules := set.RateLimitRules()
+		for _, r := range rules {
+			if err := r.Validate(); err != nil {
+				s.log.Error("settings: invalid rate limit rule, rate limits are off", "err", err)
+				return l
+			}
+		}
+		l.limited = ratelimit.Middleware(s.sys.limiter, rules, rateLimitKey, rateLimitTags, s.rateLimitFailed)(s.sys.inner)
+	}
+	return l
+}
+
+// currentSettings returns the live settings, refreshing them in the
+// background when they are older than settingsTTL.
+func (s *Server) currentSettings() *liveSettings {
+	l := s.sys.live.Load()
+	if time.Since(l.at) > settingsTTL && l.stored != "" && s.sys.refreshing.CompareAndSwap(false, true) {
+		s.sys.bg.Add(1)
+		go func() {
+			defer s.sys.bg.Done()
+			defer s.sys.refreshing.Store(false)
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			stored, err := s.store.Param(ctx, settingsParam)
+			if err != nil {
+				s.log.Warn("settings: refresh failed", "err", err)
+				return
+			}
+			cur := s.sys.live.Load()
+			if stored == cur.stored || stored == "" {
+				next := *cur
+				next.at = time.Now()
+				s.sys.live.CompareAndSwap(cur, &next)
+				return
+			}
+			if err := s.applyStored(stored); err != nil {
+				s.log.Error("settings: refresh failed", "err", err)
+			}
+		}()
+	}
+	return l
+}
+
+// Close waits (up to timeout) for background work: emails being sent and
+// settings refreshes.
+func (s *Server) Close(timeout time.Duration) {
+	done := make(chan struct{})
+	go func() { s.sys.bg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(timeout):
+		s.log.Warn("shutdown: background work (emails) still running")
+	}
+}
+
+// DevMailbox is where emails go while SMTP is not enabled.
+func (s *Server) DevMailbox() *mailer.DevMailbox { return s.sys.devMail }
+
+func (s *Server) getSettings(w http.ResponseWriter, r *http.Request) error {
+	writeJSON(w, http.StatusOK, s.currentSettings().s.Public())
+	return nil
+}
+
+func (s *Server) patchSettings(w http.ResponseWriter, r *http.Request) error {
+	body, err := s.readRaw(w, r)
+	if err != nil {
+		return err
+	}
+	next, err := s.currentSettings().s.Patch(body)
+	if err == nil {
+		err = next.Validate()
+	}
+	if err != nil {
+		return err // schema.Errors: a 400 with the field errors
+	}
+	if err := s.saveSettings(r.Context(), next); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, next.Public())
+	return nil
+}
+
+// devMail is one dev mailbox message as /api/dev/mails returns it.
+type devMail struct {
+	ID      string            `json:"id"`
+	Time    string            `json:"time"`
+	From    string            `json:"from"`
+	To      []string          `json:"to"`
+	Subject string            `json:"subject"`
+	Text    string            `json:"text"`
+	HTML    string            `json:"html"`
+	Headers map[string]string `json:"headers,omitempty"`
+}
+
+func toDevMail(m mailer.StoredMessage) devMail {
+	to := make([]string, len(m.To))
+	for i, a := range m.To {
+		to[i] = a.Address
+	}
+	return devMail{ID: m.ID, Time: m.Time.UTC().Format(time.RFC3339Nano), From: m.From.String(), To: to,
+		Subject: m.Subject, Text: m.Text, HTML: m.HTML, Headers: m.Headers}
+}
+
+// listDevMails returns the dev mailbox, newest first (superusers only).
+func (s *Server) listDevMails(w http.ResponseWriter, r *http.Request) error {
+	list := s.sys.devMail.List()
+	out := make([]devMail, len(list))
+	for i, m := range list {
+		out[i] = toDevMail(m)
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) viewDevMail(w http.ResponseWriter, r *http.Request) error {
+	m, ok := s.sys.devMail.Get(r.PathValue("id"))
+	if !ok {
+		return notFound()
+	}
+	writeJSON(w, http.StatusOK, toDevMail(m))
+	return nil
+}
+
+// sendMail renders and sends one email in the background, after the
+// request's database work: the response neither waits for the mail server
+// nor tells whether an email went out. A failure is logged with the kind
+// of email and the record id (never the token or code).
+func (s *Server) sendMail(kind, recordID, to string, render func(app mailer.AppInfo) (mailer.Email, error)) {
+	l := s.currentSettings()
+	s.sys.bg.Add(1)
+	go func() {
+		defer s.sys.bg.Done()
+		email, err := render(l.s.App())
+		if err == nil {
+			ctx, cancel := context.WithTimeout(context.Background(), mailer.DefaultSMTPTimeout)
+			defer cancel()
+			err = l.sender.Send(ctx, &mailer.Message{
+				From: l.s.Sender(), To: []mail.Address{{Address: to}},
+				Subject: email.Subject, Text: email.Text, HTML: email.HTML,
+			})
+		}
+		if err != nil {
+			s.log.Error("mail: sending failed", "kind", kind, "record", recordID, "err", err)
+		}
+	}()
+}
+
+// rateLimit puts the request rate limiter of the live settings in front of
+// next.
+func (s *Server) rateLimit(next http.Handler) http.Handler {
+	s.sys.inner = next
+	s.sys.live.Store(s.buildLive(s.sys.live.Load().s, s.sys.live.Load().stored))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h := s.currentSettings().limited; h != nil {
+			h.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// rateLimitKey names the client a request's budget is counted for: the
+// auth record or API key, else the IP.
+func rateLimitKey(r *http.Request) (string, bool) {
+	if rec := authRecord(r); rec != nil {
+		return "rec:" + rec.Collection.ID + ":" + rec.ID(), true
+	}
+	if k := requestAPIKey(r); k != nil {
+		return "key:" + k.ID, true
+	}
+	return "ip:" + clientIP(r), false
+}
+
+func rateLimitTags(r *http.Request) []string { return ratelimit.PathTags(r.Method, r.URL.Path) }
+
+// rateLimitFailed logs a limiter failure (Redis down) at most every 10 s;
+// the request goes ahead.
+func (s *Server) rateLimitFailed(_ http.ResponseWriter, r *http.Request, err error) {
+	now := time.Now().Unix()
+	if last := s.sys.lastRLWarn.Load(); now-last >= 10 && s.sys.lastRLWarn.CompareAndSwap(last, now) {
+		s.log.WarnContext(r.Context(), "rate limiter unavailable, requests are not limited", "err", err)
+	}
+}
+
+// clientIP is the address the request came from (proxies are not trusted).
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// loginThrottle returns a 429 when identity or the client's IP has too
+// many recent failed logins; nil otherwise (and when the limiter fails:
+// the password hash still slows guessing).
+func (s *Server) loginThrottle(r *http.Request, identity string) error {
+	l := s.currentSettings().logins
+	if l == nil {
+		return nil
+	}
+	wait, err := l.Check(r.Context(), identity, clientIP(r))
+	if err != nil {
+		s.rateLimitFailed(nil, r, err)
+		return nil
+	}
+	if wait > 0 {
+		return &Error{Status: http.StatusTooManyRequests, Message: "Too many failed attempts, try again later.", RetryAfter: wait}
+	}
+	return nil
+}
+
+// loginFailed counts a failed attempt for identity and the client's IP.
+func (s *Server) loginFailed(r *http.Request, identity string) {
+	if l := s.currentSettings().logins; l != nil {
+		if err := l.Fail(r.Context(), identity, clientIP(r)); err != nil {
+			s.rateLimitFailed(nil, r, err)
+		}
+	}
+}
+
+// loginSucceeded forgets identity's failures.
+func (s *Server) loginSucceeded(r *http.Request, identity string) {
+	if l := s.currentSettings().logins; l != nil {
+		if err := l.Succeed(r.Context(), identity); err != nil {
+			s.rateLimitFailed(nil, r, err)
+		}
+	}
+}

@@ -1,0 +1,139 @@
+package settings
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/plinthdev/plinth/mailer"
+	"github.com/plinthdev/plinth/ratelimit"
+)
+
+func TestDefaults(t *testing.T) {
+	t.Parallel()
+	d := Defaults()
+	if err := d.Validate(); err != nil {
+		t.Fatalf("defaults do not validate: %v", err)
+	}
+	if !reflect.DeepEqual(d.RateLimitRules(), ratelimit.DefaultRules()) {
+		t.Errorf("rules %v, want ratelimit.DefaultRules()", d.RateLimitRules())
+	}
+	if d.Meta.AppName != "Plinth" || d.Meta.AppURL != "http://localhost:8090" || !d.RateLimits.Enabled || !d.Batch.Enabled || d.SMTP.Enabled {
+		t.Errorf("defaults: %+v", d)
+	}
+}
+
+func TestPatch(t *testing.T) {
+	t.Parallel()
+	cur := Defaults()
+	cur.SMTP.Password = "kept"
+	next, err := cur.Patch([]byte(`{"smtp":{"host":"mail.example.com"},"rateLimits":{"rules":[{"label":"/api/","maxRequests":5,"duration":1}]}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next.SMTP.Password != "kept" || next.SMTP.Host != "mail.example.com" || next.SMTP.Port != 587 {
+		t.Errorf("smtp after patch: %+v", next.SMTP)
+	}
+	if len(next.RateLimits.Rules) != 1 || next.RateLimits.Rules[0] != (Rule{Label: "/api/", MaxRequests: 5, Duration: 1}) {
+		t.Errorf("a list given replaces the list: %+v", next.RateLimits.Rules)
+	}
+	if cur.SMTP.Host != "smtp.example.com" || len(cur.RateLimits.Rules) != len(ratelimit.DefaultRules()) {
+		t.Error("Patch modified its receiver")
+	}
+	next, err = next.Patch([]byte(`{"smtp":{"password":""}}`))
+	if err != nil || next.SMTP.Password != "" {
+		t.Errorf("an explicit empty password clears it: %v %q", err, next.SMTP.Password)
+	}
+	for body, want := range map[string]string{
+		`{"smtp":{"hots":"x"}}`:                            `{"smtp":{"hots":{"code":"validation_unknown_field"`,
+		`{"rateLimits":{"rules":[{"label":"x","max":1}]}}`: `{"rateLimits":{"rules":{"0":{"max":{"code":"validation_unknown_field"`,
+		`{"batch":{"timeout":"soon"}}`:                     `{"batch":{"timeout":{"code":"validation_invalid_type"`,
+		`[]`:                                               `{"body":{"code":"validation_invalid_json"`,
+		`{`:                                                `{"body":{"code":"validation_invalid_json"`,
+	} {
+		_, err := cur.Patch([]byte(body))
+		data, _ := json.Marshal(err)
+		if err == nil || !strings.HasPrefix(string(data), want) {
+			t.Errorf("Patch(%s) = %s, want %s...", body, data, want)
+		}
+	}
+}
+
+func TestPublicHidesThePassword(t *testing.T) {
+	t.Parallel()
+	s := Defaults()
+	s.SMTP.Password = "hunter2"
+	data, _ := json.Marshal(s.Public())
+	if strings.Contains(string(data), "hunter2") || strings.Contains(string(data), `"password"`) {
+		t.Errorf("public settings: %s", data)
+	}
+	if s.SMTP.Password != "hunter2" {
+		t.Error("Public modified its receiver")
+	}
+}
+
+func TestParseFillsNewKeys(t *testing.T) {
+	t.Parallel()
+	s, err := Parse([]byte(`{"meta":{"appName":"Old"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Meta.AppName != "Old" || s.Meta.AppURL != "http://localhost:8090" || !s.Batch.Enabled || len(s.RateLimits.Rules) == 0 {
+		t.Errorf("parsed: %+v", s)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		patch string
+		want  string // "" for valid
+	}{
+		{"https url", `{"meta":{"appURL":"https://example.com/app"}}`, ""},
+		{"relative url", `{"meta":{"appURL":"/app"}}`, `"appURL"`},
+		{"sender with name", `{"meta":{"senderAddress":"Bob <bob@example.com>"}}`, `"senderAddress"`},
+		{"smtp without host", `{"smtp":{"enabled":true,"host":" "}}`, `"host":{"code":"validation_required"`},
+		{"smtp clear text to a remote host is fine (starttls)", `{"smtp":{"enabled":true,"host":"mail.example.com","port":587}}`, ""},
+		{"port out of range", `{"smtp":{"port":70000}}`, `"port"`},
+		{"unknown audience", `{"rateLimits":{"rules":[{"label":"/api/","maxRequests":1,"duration":1,"audience":"@admins"}]}}`, `"audience"`},
+		{"negative body size", `{"batch":{"maxBodySize":-1}}`, `"maxBodySize"`},
+		{"control character in the app name", `{"meta":{"appName":"a\nb"}}`, `"appName"`},
+	} {
+		s, err := Defaults().Patch([]byte(tc.patch))
+		if err != nil {
+			t.Fatalf("%s: patch: %v", tc.name, err)
+		}
+		err = s.Validate()
+		data, _ := json.Marshal(err)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s: unexpected error %s", tc.name, data)
+		case tc.want != "" && (err == nil || !strings.Contains(string(data), tc.want)):
+			t.Errorf("%s: got %s, want %s", tc.name, data, tc.want)
+		}
+	}
+}
+
+func TestSMTPConfig(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		host string
+		tls  bool
+		want string
+	}{
+		{"mail.example.com", false, mailer.TLSStartTLS},
+		{"mail.example.com", true, mailer.TLSImplicit},
+		{"127.0.0.1", false, mailer.TLSNone},
+		{"localhost", false, mailer.TLSNone},
+		{"localhost", true, mailer.TLSImplicit},
+	} {
+		s := Defaults()
+		s.SMTP.Host, s.SMTP.TLS, s.SMTP.Password = tc.host, tc.tls, "pw"
+		cfg := s.SMTPConfig()
+		if cfg.TLS != tc.want || cfg.Password != "pw" || cfg.Host != tc.host {
+			t.Errorf("%s tls=%v: %v", tc.host, tc.tls, cfg)
+		}
+	}
+}
