@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/plinthdev/plinth/realtime"
 	"github.com/plinthdev/plinth/store"
 )
 
@@ -37,8 +38,13 @@ func newMetrics(reg *prometheus.Registry, st *store.Store) *metrics {
 func (m *metrics) observe(route string, status int, d time.Duration) {
 	code := strconv.Itoa(status)
 	m.requests.WithLabelValues(route, code).Inc()
+	if streamRoutes[route] {
+		return // a stream's duration is its lifetime, not a latency
+	}
 	m.latency.WithLabelValues(route, code).Observe(d.Seconds())
 }
+
+var streamRoutes = map[string]bool{"GET /api/realtime": true, "GET /api/realtime/ws": true}
 
 func (m *metrics) handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
@@ -81,4 +87,35 @@ func (c dbCollector) Collect(ch chan<- prometheus.Metric) {
 // RegisterRuntime adds the Go runtime and process collectors to reg.
 func RegisterRuntime(reg *prometheus.Registry) {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+}
+
+// realtimeCollector exports the broker's counters at scrape time.
+type realtimeCollector struct{ b *realtime.Broker }
+
+var (
+	rtClients = prometheus.NewDesc("plinth_realtime_clients", "Connected realtime clients.", []string{"transport"}, nil)
+	rtSubs    = prometheus.NewDesc("plinth_realtime_subscriptions", "Subscriptions of connected realtime clients.", nil, nil)
+	rtEvents  = prometheus.NewDesc("plinth_realtime_events_total", "Realtime events by outcome.", []string{"outcome"}, nil)
+	rtFrames  = prometheus.NewDesc("plinth_realtime_frames_sent_total", "Frames written to realtime clients.", nil, nil)
+	rtDropped = prometheus.NewDesc("plinth_realtime_clients_closed_total", "Realtime clients closed by the server, by reason.", []string{"reason"}, nil)
+)
+
+func (realtimeCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{rtClients, rtSubs, rtEvents, rtFrames, rtDropped} {
+		ch <- d
+	}
+}
+
+func (c realtimeCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.b.Stats()
+	ch <- prometheus.MustNewConstMetric(rtClients, prometheus.GaugeValue, float64(s.SSEClients), "sse")
+	ch <- prometheus.MustNewConstMetric(rtClients, prometheus.GaugeValue, float64(s.WSClients), "websocket")
+	ch <- prometheus.MustNewConstMetric(rtSubs, prometheus.GaugeValue, float64(s.Subscriptions))
+	ch <- prometheus.MustNewConstMetric(rtEvents, prometheus.CounterValue, float64(s.EventsPublished), "published")
+	ch <- prometheus.MustNewConstMetric(rtEvents, prometheus.CounterValue, float64(s.EventsReceived), "received")
+	ch <- prometheus.MustNewConstMetric(rtEvents, prometheus.CounterValue, float64(s.EventsDropped), "dropped")
+	ch <- prometheus.MustNewConstMetric(rtFrames, prometheus.CounterValue, float64(s.FramesSent))
+	ch <- prometheus.MustNewConstMetric(rtDropped, prometheus.CounterValue, float64(s.ClientsDroppedSlow), "slow")
+	ch <- prometheus.MustNewConstMetric(rtDropped, prometheus.CounterValue, float64(s.ClientsClosedIdle), "idle")
+	ch <- prometheus.MustNewConstMetric(rtDropped, prometheus.CounterValue, float64(s.ClientsClosedLifetime), "lifetime")
 }

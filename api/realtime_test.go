@@ -131,3 +131,26 @@ func TestRealtimeRules(t *testing.T) {
 		})
 	})
 }
+
+// TestOAuth2Redirect checks the SDK's popup flow: the provider's redirect
+// reaches the realtime client whose id is the state, on topic @oauth2.
+func TestOAuth2Redirect(t *testing.T) {
+	t.Parallel()
+	testenv.Run(t, func(t *testing.T, b testenv.Backend) {
+		ta := setup(t, b)
+		c := ta.connectSSE()
+		ta.subscribe(c, "", "@oauth2")
+		status, body := ta.do("GET", "/api/oauth2-redirect?state="+c.id+"&code=the-code", nil, "")
+		if status != 200 || !strings.Contains(string(body), "close this window") {
+			t.Fatalf("redirect page: %d %s", status, body)
+		}
+		f := c.next(5 * time.Second)
+		if f[0] != "@oauth2" || !strings.Contains(f[1], `"code":"the-code"`) || !strings.Contains(f[1], `"state":"`+c.id+`"`) {
+			t.Fatalf("client got %q", f)
+		}
+		ta.run(t, []scenario{
+			{name: "unknown state", method: "GET", path: "/api/oauth2-redirect?state=nope&code=x", status: 400},
+			{name: "no state", method: "GET", path: "/api/oauth2-redirect?code=x", status: 400},
+		})
+	})
+}

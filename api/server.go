@@ -103,6 +103,8 @@ func New(st *store.Store, tokens *auth.Tokens, log *slog.Logger, reg *prometheus
 	s.initFiles()
 	if err := s.newRealtime(cfg.RealtimeBus); err != nil {
 		log.Error("realtime disabled", "err", err)
+	} else {
+		reg.MustRegister(realtimeCollector{s.broker})
 	}
 	mux := http.NewServeMux()
 	s.routes(mux)
