@@ -1,11 +1,14 @@
 package api_test
 
 import (
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/plinthdev/plinth/internal/testenv"
 )
@@ -167,5 +170,87 @@ func TestAPIKeys(t *testing.T) {
 		ta.mustJSON("POST", "/api/api-keys", map[string]any{"name": "short", "scopes": []string{"posts:list"}, "duration": 3600}, ta.su, 200, &short)
 		ta.mustJSON("PATCH", fmt.Sprintf("/api/collections/_apiKeys/records/%s", short["id"]), map[string]any{"expires": "2001-01-01 00:00:00.000Z"}, ta.su, 200, nil)
 		ta.run(t, []scenario{{name: "expired key", method: "GET", path: "/api/collections/posts/records", as: short["key"].(string), status: 401}})
+	})
+}
+
+// TestTokenTampering sends forged and stale tokens: each one must leave
+// the request a guest's (401 where auth is required), never someone else's.
+func TestTokenTampering(t *testing.T) {
+	t.Parallel()
+	testenv.Run(t, func(t *testing.T, b testenv.Backend) {
+		ta := setup(t, b)
+		annID, annTok := ta.signUp("ann@example.com")
+		parts := strings.Split(annTok, ".")
+		payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The same signature over a payload claiming the superusers collection.
+		asSuperuser := parts[0] + "." + base64.RawURLEncoding.EncodeToString(
+			[]byte(strings.Replace(string(payload), `"_pb_users_auth_"`, `"pbc_3142635823"`, 1))) + "." + parts[2]
+		// A well-formed token signed with a key that is not the server's.
+		wrongKey, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
+			"id": annID, "type": "auth", "collectionId": "_pb_users_auth_", "refreshable": true, "exp": time.Now().Add(time.Hour).Unix(),
+		}).SignedString([]byte("not-the-server-secret-not-the-server-secret"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A genuine token that has expired: impersonation can mint a short one.
+		var short struct{ Token string }
+		ta.mustJSON("POST", "/api/collections/users/impersonate/"+annID, map[string]any{"duration": 1}, ta.su, 200, &short)
+		var file struct{ Token string }
+		ta.mustJSON("POST", "/api/files/token", nil, annTok, 200, &file)
+		time.Sleep(1100 * time.Millisecond)
+		ta.run(t, []scenario{
+			{name: "payload edited to another collection", method: "GET", path: "/api/collections", as: asSuperuser, status: 401},
+			{name: "payload edited: refresh", method: "POST", path: "/api/collections/users/auth-refresh", as: asSuperuser, status: 401},
+			{name: "signed with a wrong key", method: "POST", path: "/api/collections/users/auth-refresh", as: wrongKey, status: 401},
+			{name: "expired", method: "POST", path: "/api/collections/users/auth-refresh", as: short.Token, status: 401},
+			{name: "a file token is not an auth token", method: "POST", path: "/api/collections/users/auth-refresh", as: file.Token, status: 401},
+			{name: "a user token at the superusers collection", method: "POST", path: "/api/collections/_superusers/auth-refresh", as: annTok, status: 403},
+			{name: "the genuine token still works", method: "POST", path: "/api/collections/users/auth-refresh", as: annTok, status: 200},
+		})
+	})
+}
+
+// TestRolesPattern is the documented roles pattern (docs/auth.md): a
+// multi-select "roles" field on users, tested in rules with ?=.
+func TestRolesPattern(t *testing.T) {
+	t.Parallel()
+	testenv.Run(t, func(t *testing.T, b testenv.Backend) {
+		ta := setup(t, b)
+		var users map[string]any
+		ta.mustJSON("GET", "/api/collections/users", nil, ta.su, 200, &users)
+		fields := append(users["fields"].([]any), map[string]any{"name": "roles", "type": "select", "maxSelect": 3, "values": []string{"admin", "editor", "viewer"}})
+		// Users may edit themselves, but never their roles: without the
+		// :isset guard anyone could make themselves admin.
+		ta.mustJSON("PATCH", "/api/collections/users", map[string]any{"fields": fields,
+			"updateRule": "id = @request.auth.id && @request.body.roles:isset = false"}, ta.su, 200, nil)
+		ta.createCollection(map[string]any{"name": "articles",
+			"listRule": "", "viewRule": "",
+			"createRule": "@request.auth.roles ?= 'editor' || @request.auth.roles ?= 'admin'",
+			"updateRule": "@request.auth.roles ?= 'editor' || @request.auth.roles ?= 'admin'",
+			"deleteRule": "@request.auth.roles ?= 'admin'",
+			"fields":     []map[string]any{{"name": "title", "type": "text"}}})
+		token := func(email string, roles ...string) (string, string) {
+			id, tok := ta.signUp(email)
+			ta.mustJSON("PATCH", "/api/collections/users/records/"+id, map[string]any{"roles": roles}, ta.su, 200, nil)
+			return id, tok
+		}
+		_, admin := token("admin@example.com", "admin")
+		_, editor := token("editor@example.com", "editor", "viewer")
+		viewerID, viewer := token("viewer@example.com", "viewer")
+		a := ta.create("articles", map[string]any{"title": "one"})["id"].(string)
+		ta.run(t, []scenario{
+			{name: "viewer cannot create", method: "POST", path: "/api/collections/articles/records", as: viewer, body: map[string]any{"title": "x"}, status: 400},
+			{name: "editor creates", method: "POST", path: "/api/collections/articles/records", as: editor, body: map[string]any{"title": "x"}, status: 200},
+			{name: "viewer cannot update", method: "PATCH", path: "/api/collections/articles/records/" + a, as: viewer, body: map[string]any{"title": "y"}, status: 404},
+			{name: "editor updates", method: "PATCH", path: "/api/collections/articles/records/" + a, as: editor, body: map[string]any{"title": "y"}, status: 200},
+			{name: "editor cannot delete", method: "DELETE", path: "/api/collections/articles/records/" + a, as: editor, status: 404},
+			{name: "guest cannot update", method: "PATCH", path: "/api/collections/articles/records/" + a, body: map[string]any{"title": "z"}, status: 404},
+			{name: "users cannot grant themselves roles", method: "PATCH", path: "/api/collections/users/records/" + viewerID, as: viewer, body: map[string]any{"roles": []string{"admin"}}, status: 404},
+			{name: "users still edit the rest of their record", method: "PATCH", path: "/api/collections/users/records/" + viewerID, as: viewer, body: map[string]any{"name": "Vi"}, status: 200, want: []string{`"roles":["viewer"]`}},
+			{name: "admin deletes", method: "DELETE", path: "/api/collections/articles/records/" + a, as: admin, status: 204},
+		})
 	})
 }
