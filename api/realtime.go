@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/plinthdev/plinth/auth"
 	"github.com/plinthdev/plinth/filter"
@@ -32,6 +33,7 @@ func (s *Server) newRealtime(bus realtime.Bus) error {
 		Bus:         bus,
 		Logger:      s.log,
 		IdleTimeout: s.cfg.RealtimeIdleTimeout,
+		OnSignal:    s.realtimeSignal,
 	})
 	if err != nil {
 		return err
@@ -46,7 +48,28 @@ func (s *Server) newRealtime(bus realtime.Bus) error {
 		Logger:       s.log,
 	})
 	s.store.OnCommit(s.publishChanges)
+	// Collections live in the shared database, but each instance keeps a
+	// snapshot: a change made here tells the others to reload theirs.
+	s.store.OnSchemaChange(func() {
+		if err := b.Signal(context.Background(), signalSchema, nil); err != nil {
+			s.log.Warn("schema change not signalled to other instances", "err", err)
+		}
+	})
 	return nil
+}
+
+const signalSchema = "schema"
+
+// realtimeSignal receives another instance's signal.
+func (s *Server) realtimeSignal(name string, _ json.RawMessage) {
+	if name != signalSchema {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := s.store.ReloadSchema(ctx); err != nil {
+		s.log.Error("reload schema after another instance changed it", "err", err)
+	}
 }
 
 // publishChanges hands committed writes to the broker; it never blocks.

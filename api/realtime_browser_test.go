@@ -93,9 +93,16 @@ func TestRealtimeBrowserWebSocket(t *testing.T) {
 		ctx, cancelCtx := chromedp.NewContext(actx)
 		defer cancelCtx()
 		// The first call starts the browser; it must not carry a timeout,
-		// which would end the browser with it.
-		if err := chromedp.Do(ctx); err != nil {
-			t.Fatalf("start %s: %v", browser, err)
+		// which would end the browser with it, so a watchdog bounds it.
+		started := make(chan error, 1)
+		go func() { started <- chromedp.Do(ctx) }()
+		select {
+		case err := <-started:
+			if err != nil {
+				t.Fatalf("start %s: %v", browser, err)
+			}
+		case <-time.After(60 * time.Second):
+			t.Fatalf("%s did not start within 60s", browser)
 		}
 		tctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 		defer cancel()

@@ -46,6 +46,12 @@ type Config struct {
 	Root string
 	// Keep leaves the temporary data directories in place.
 	Keep bool
+	// RTSubscribers is the number of realtime subscribers of the
+	// realtime_fanout scenario; default 10000 (smoke: 200).
+	RTSubscribers int
+	// RTEvents is the number of events fanned out to them; default 20
+	// (smoke: 5).
+	RTEvents int
 }
 
 // parseConfig reads flags; --smoke changes the defaults of flags not given.
@@ -75,6 +81,8 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&cfg.OutDir, "out", "", "results directory (default <module>/bench/results)")
 	fs.StringVar(&cfg.PlinthBin, "plinth-bin", "", "use this Plinth binary instead of building ./cmd/plinth")
 	fs.BoolVar(&cfg.Keep, "keep", false, "keep temporary data directories")
+	fs.IntVar(&cfg.RTSubscribers, "rt-subscribers", 10000, "realtime subscribers held open in realtime_fanout (per transport)")
+	fs.IntVar(&cfg.RTEvents, "rt-events", 20, "events fanned out to them, one at a time")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -82,7 +90,8 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if cfg.Smoke {
 		smoke := map[string]string{"rows": "10000", "users": "20", "tokens": "10", "concurrency": "4",
-			"duration": "700ms", "warmup": "150ms", "max-requests": "20000"}
+			"duration": "700ms", "warmup": "150ms", "max-requests": "20000",
+			"rt-subscribers": "200", "rt-events": "5"}
 		for name, v := range smoke {
 			if !set[name] {
 				fs.Set(name, v)
@@ -123,8 +132,8 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 	if cfg.Profile != "" && !known[cfg.Profile] {
 		return cfg, fmt.Errorf("--profile: unknown scenario %q", cfg.Profile)
 	}
-	if cfg.Users < 1 || cfg.Tokens < 1 || concurrency < 1 {
-		return cfg, errors.New("--users, --tokens and --concurrency must be at least 1")
+	if cfg.Users < 1 || cfg.Tokens < 1 || concurrency < 1 || cfg.RTSubscribers < 1 || cfg.RTEvents < 1 {
+		return cfg, errors.New("--users, --tokens, --concurrency, --rt-subscribers and --rt-events must be at least 1")
 	}
 	root, err := moduleRoot()
 	if err != nil {

@@ -153,6 +153,13 @@ func (h *harness) runDatabase(ctx context.Context, db string) error {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
+			if sc.Realtime {
+				// Independent of the table size: once per database.
+				if rows == h.cfg.Rows[0] {
+					h.runRealtime(ctx, db, dbArgs)
+				}
+				continue
+			}
 			// Alternate which server goes first so that neither always
 			// inherits the other's warm caches.
 			order := targets

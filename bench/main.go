@@ -27,6 +27,9 @@ import (
 )
 
 func main() {
+	if u := os.Getenv(createTimerEnv); u != "" {
+		os.Exit(runCreateTimer(u, os.Stdin, os.Stdout)) // a helper of the realtime scenario
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
@@ -115,6 +118,7 @@ func newReport(cfg Config, started time.Time) *Report {
 	c.DBs, c.Rows, c.Users, c.Smoke, c.Profile = cfg.DBs, cfg.Rows, cfg.Users, cfg.Smoke, cfg.Profile
 	c.Concurrency, c.MaxRequests = cfg.Load.Concurrency, cfg.Load.MaxRequests
 	c.Duration, c.Warmup = cfg.Load.Duration.String(), cfg.Warmup.String()
+	c.RTSubscribers, c.RTEvents = cfg.RTSubscribers, cfg.RTEvents
 	rep.Notes = []string{"Load generator, Plinth and baseline share the machine's CPUs; compare ratios, not absolute figures."}
 	return rep
 }

@@ -62,9 +62,16 @@ type Report struct {
 		MaxRequests int64    `json:"max_requests"`
 		Smoke       bool     `json:"smoke"`
 		Profile     string   `json:"profile,omitempty"`
+
+		// RTSubscribers and RTEvents size the realtime scenario.
+		RTSubscribers int `json:"rt_subscribers"`
+		RTEvents      int `json:"rt_events"`
 	} `json:"config"`
 	Notes []string `json:"notes"`
 	Rows  []Row    `json:"rows"`
+	// Realtime holds the realtime_fanout scenario's results, per database
+	// and transport (they are not ratios against the baseline).
+	Realtime []RealtimeResult `json:"realtime,omitempty"`
 	// Profiles are CPU profile file names inside the run's folder.
 	Profiles []string `json:"profiles,omitempty"`
 }
@@ -205,7 +212,11 @@ func writeMarkdown(w io.Writer, rep *Report) {
 	for _, r := range rep.Rows {
 		counts[r.Verdict]++
 	}
+	for _, r := range rep.Realtime {
+		counts[r.Verdict]++
+	}
 	fmt.Fprintf(w, "\n**Summary:** %d PASS, %d MISS, %d unavailable, %d pending.\n", counts["PASS"], counts["MISS"], counts["unavailable"], counts["pending"])
+	writeRealtimeMarkdown(w, rep.Realtime)
 	fmt.Fprint(w, "\n## Details\n\n")
 	for _, r := range rep.Rows {
 		var parts []string

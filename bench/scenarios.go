@@ -18,6 +18,8 @@ const (
 	KindRead  Kind = "read"
 	KindWrite Kind = "write"
 	KindAuth  Kind = "auth"
+	// KindRealtime is the realtime fan-out, judged on its own targets.
+	KindRealtime Kind = "realtime"
 )
 
 // targetEnv is what a scenario needs to know about one server under test.
@@ -38,6 +40,9 @@ type Scenario struct {
 	// Pending marks a hook that is not implemented yet; it is reported,
 	// not run.
 	Pending string
+	// Realtime marks the realtime scenario, which harness.runRealtime
+	// runs instead of measure (it has no Build).
+	Realtime bool
 	// Build returns the request generator for one server.
 	Build func(te *targetEnv) RequestFunc
 }
@@ -71,13 +76,13 @@ func scenarios() []Scenario {
 			Build: buildLogin},
 		{Name: "auth_refresh", Kind: KindAuth, NeedsUsers: true, Desc: "POST /api/collections/users/auth-refresh with a user token",
 			Build: buildRefresh},
-		// REALTIME HOOK: fan-out of record events over SSE. When Plinth's
-		// /api/realtime lands, implement it here: open K subscribers
-		// (GET /api/realtime, read PB_CONNECT, POST /api/realtime with
-		// {"clientId","subscriptions":["posts/*"]}), then drive creates
-		// and measure event delivery latency per subscriber. The baseline
-		// needs a matching broadcaster. Until then it is listed as pending.
-		{Name: "realtime_fanout", Kind: KindRead, Pending: "hook only: realtime is not implemented yet"},
+		// REALTIME HOOK, implemented: fan-out of record events to
+		// --rt-subscribers SSE and then WebSocket subscribers on a fresh
+		// Plinth process (bench/realtime.go). It is run by
+		// harness.runRealtime, once per database, not by measure: there is
+		// no baseline broadcaster to take a ratio against.
+		{Name: realtimeScenario, Kind: KindRealtime, Realtime: true,
+			Desc: "realtime fan-out: one create reaching N SSE / WebSocket subscribers; memory per idle connection; create latency with N connected"},
 	}
 }
 

@@ -60,10 +60,45 @@ func (s *Store) SaveCollection(ctx context.Context, c *schema.Collection) (*sche
 	return saved, s.afterSchemaChange(ctx)
 }
 
+// afterSchemaChange runs with schemaMu held, after a local change.
 func (s *Store) afterSchemaChange(ctx context.Context) error {
+	if err := s.reloadLocked(ctx); err != nil {
+		return err
+	}
+	if fns := s.onSchemaChange.Load(); fns != nil {
+		for _, fn := range *fns {
+			fn()
+		}
+	}
+	return nil
+}
+
+// ReloadSchema reads the collections again, for an instance told by
+// another that the schema changed. It does not notify OnSchemaChange
+// listeners (the change was not made here).
+func (s *Store) ReloadSchema(ctx context.Context) error {
+	s.schemaMu.Lock()
+	defer s.schemaMu.Unlock()
+	return s.reloadLocked(ctx)
+}
+
+func (s *Store) reloadLocked(ctx context.Context) error {
 	s.stmts.reset()
 	s.writeStmts.reset()
 	return s.reloadSchema(ctx, s.write)
+}
+
+// OnSchemaChange adds fn to the listeners called after this instance
+// changed a collection (so that other instances can be told to reload).
+func (s *Store) OnSchemaChange(fn func()) {
+	s.schemaMu.Lock()
+	defer s.schemaMu.Unlock()
+	var list []func()
+	if old := s.onSchemaChange.Load(); old != nil {
+		list = append(list, *old...)
+	}
+	list = append(list, fn)
+	s.onSchemaChange.Store(&list)
 }
 
 // withCollection returns a snapshot in which c replaces (or joins) the

@@ -44,6 +44,8 @@ type Store struct {
 	writeStmts stmtCache
 	// onCommit lists the listeners of committed record writes (OnCommit).
 	onCommit atomic.Pointer[[]func([]Change)]
+	// onSchemaChange lists the listeners of local collection changes.
+	onSchemaChange atomic.Pointer[[]func()]
 	// onDelete is told of deletes inside their transaction (OnDelete).
 	onDelete atomic.Pointer[deleteHook]
 }

@@ -133,7 +133,11 @@ func parseFlags(name string, args []string, getenv func(string) string, stderr i
 	fs.StringVar(&cfg.RedisPrefix, "redis-prefix", env("REDIS_PREFIX", "plinth:rl:"), "prefix of the rate-limit keys in Redis (PLINTH_REDIS_PREFIX)")
 	fs.StringVar(&cfg.NATSURL, "nats", env("NATS_URL", ""), "nats://... carries realtime events between instances; empty uses PostgreSQL LISTEN/NOTIFY on PostgreSQL (PLINTH_NATS_URL)")
 	fs.StringVar(&cfg.NATSSubject, "nats-subject", env("NATS_SUBJECT", "plinth"), "NATS subject prefix shared by the instances of one app (PLINTH_NATS_SUBJECT)")
-	fs.DurationVar(&cfg.RealtimeIdleTimeout, "realtime-idle-timeout", envDuration(env("REALTIME_IDLE_TIMEOUT", ""), 5*time.Minute), "close a realtime SSE stream idle for this long; clients reconnect (PLINTH_REALTIME_IDLE_TIMEOUT)")
+	idleTimeout, err := envDuration(env("REALTIME_IDLE_TIMEOUT", ""), 5*time.Minute)
+	if err != nil {
+		return cfg, nil, nil, fmt.Errorf("invalid PLINTH_REALTIME_IDLE_TIMEOUT: %w", err)
+	}
+	fs.DurationVar(&cfg.RealtimeIdleTimeout, "realtime-idle-timeout", idleTimeout, "close a realtime SSE stream idle for this long (negative: never); clients reconnect (PLINTH_REALTIME_IDLE_TIMEOUT)")
 	rateLimits := fs.String("rate-limits", env("RATE_LIMITS", "on"), "on, or off to disable rate limits and failed-login throttling (tests, benchmarks) (PLINTH_RATE_LIMITS)")
 	var rest []string
 	for {
@@ -211,14 +215,10 @@ func envBool(s string) bool {
 	return false
 }
 
-// envDuration parses a duration from the environment, or returns def.
-func envDuration(s string, def time.Duration) time.Duration {
+// envDuration parses a duration from the environment; empty is def.
+func envDuration(s string, def time.Duration) (time.Duration, error) {
 	if s == "" {
-		return def
+		return def, nil
 	}
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		return def
-	}
-	return d
+	return time.ParseDuration(s)
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -297,4 +298,54 @@ func testScaleOut(t *testing.T, busArgs ...string) {
 	}
 	// Another user may not take over ann's client through any instance.
 	a.mustCall("POST", "/api/realtime", bobTok, map[string]any{"clientId": ann.id, "subscriptions": []string{"notes/*"}}, 403, nil)
+
+	// A collection created on B after everyone started is usable on A and
+	// C at once: schema changes are signalled over the bus.
+	bSrv.mustCall("POST", "/api/collections", su, map[string]any{
+		"name": "late", "listRule": "", "viewRule": "", "createRule": "",
+		"fields": []map[string]any{{"name": "title", "type": "text"}},
+	}, 200, nil)
+	for _, s := range []*server{a, cSrv} {
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			code, body, err := s.call("POST", "/api/collections/late/records", "", map[string]any{"title": "x"})
+			if err == nil && code == 200 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("collection created on B still unknown elsewhere: %d %s %v", code, body, err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+}
+
+// TestRealtimeIdleTimeoutFlag: --realtime-idle-timeout and
+// PLINTH_REALTIME_IDLE_TIMEOUT set the SSE idle timeout; flags win.
+func TestRealtimeIdleTimeoutFlag(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		args    []string
+		env     string
+		want    time.Duration
+		wantErr bool
+	}{
+		{nil, "", 5 * time.Minute, false},
+		{[]string{"--realtime-idle-timeout", "4s"}, "", 4 * time.Second, false},
+		{nil, "90s", 90 * time.Second, false},
+		{[]string{"--realtime-idle-timeout=-1s"}, "90s", -time.Second, false},
+		{nil, "4", 0, true},
+		{[]string{"--realtime-idle-timeout", "soon"}, "", 0, true},
+	} {
+		getenv := func(k string) string {
+			if k == "PLINTH_REALTIME_IDLE_TIMEOUT" {
+				return tc.env
+			}
+			return ""
+		}
+		cfg, _, _, err := parseFlags("serve", tc.args, getenv, io.Discard)
+		if (err != nil) != tc.wantErr || err == nil && cfg.RealtimeIdleTimeout != tc.want {
+			t.Errorf("%v env=%q: %v, err %v; want %v (error: %v)", tc.args, tc.env, cfg.RealtimeIdleTimeout, err, tc.want, tc.wantErr)
+		}
+	}
 }

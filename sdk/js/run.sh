@@ -43,6 +43,9 @@ cleanup() {
             -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 \
             || log "warning: could not drop database $db"
     done
+    if [[ -n "${OIDC_PID:-}" ]]; then
+        kill "$OIDC_PID" 2>/dev/null || true
+    fi
     rm -rf "$WORK"
     exit "$rc"
 }
@@ -65,6 +68,29 @@ else
     (cd "$REPO_DIR" && go build -o "$BIN" ./cmd/plinth)
 fi
 [[ -x "$BIN" ]] || { log "binary $BIN is missing or not executable"; exit 1; }
+
+# --- OpenID Connect provider --------------------------------------------------
+# A real provider process (mockoidc, the one the Go end-to-end tests use) for
+# the OAuth2 test; it exits when its stdin closes, i.e. with this script.
+OIDC_PID=""
+start_oidc() {
+    (cd "$REPO_DIR" && go build -o "$WORK/testprovider" ./oauth2/internal/testprovider) || return 1
+    mkfifo "$WORK/oidc.in"
+    "$WORK/testprovider" <"$WORK/oidc.in" >"$WORK/oidc.json" 2>"$WORK/oidc.log" &
+    OIDC_PID=$!
+    exec {OIDC_FD}>"$WORK/oidc.in" # held open until the script exits
+    for _ in $(seq 100); do
+        [[ -s "$WORK/oidc.json" ]] && break
+        sleep 0.1
+    done
+    [[ -s "$WORK/oidc.json" ]] || { log "OIDC test provider did not start: $(cat "$WORK/oidc.log")"; return 1; }
+    PLINTH_TEST_OIDC="$(head -n1 "$WORK/oidc.json")"
+    export PLINTH_TEST_OIDC
+    log "OIDC test provider: $PLINTH_TEST_OIDC"
+}
+if ! start_oidc; then
+    log "could not start the OIDC test provider; the OAuth2 test will skip"
+fi
 
 free_port() {
     node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
