@@ -115,11 +115,7 @@ func (s *Server) systemUpdate(ctx context.Context, c *schema.Collection, rec *sc
 }
 
 func (s *Server) requestVerification(w http.ResponseWriter, r *http.Request) error {
-	c, err := s.authCollection(r)
-	if err != nil {
-		return err
-	}
-	body, err := s.readBody(w, r)
+	c, body, err := s.authCollectionBody(w, r)
 	if err != nil {
 		return err
 	}
@@ -148,11 +144,7 @@ func (s *Server) requestVerification(w http.ResponseWriter, r *http.Request) err
 }
 
 func (s *Server) confirmVerification(w http.ResponseWriter, r *http.Request) error {
-	c, err := s.authCollection(r)
-	if err != nil {
-		return err
-	}
-	body, err := s.readBody(w, r)
+	c, body, err := s.authCollectionBody(w, r)
 	if err != nil {
 		return err
 	}
@@ -173,11 +165,7 @@ func (s *Server) confirmVerification(w http.ResponseWriter, r *http.Request) err
 }
 
 func (s *Server) requestPasswordReset(w http.ResponseWriter, r *http.Request) error {
-	c, err := s.authCollection(r)
-	if err != nil {
-		return err
-	}
-	body, err := s.readBody(w, r)
+	c, body, err := s.authCollectionBody(w, r)
 	if err != nil {
 		return err
 	}
@@ -205,11 +193,7 @@ func (s *Server) requestPasswordReset(w http.ResponseWriter, r *http.Request) er
 }
 
 func (s *Server) confirmPasswordReset(w http.ResponseWriter, r *http.Request) error {
-	c, err := s.authCollection(r)
-	if err != nil {
-		return err
-	}
-	body, err := s.readBody(w, r)
+	c, body, err := s.authCollectionBody(w, r)
 	if err != nil {
 		return err
 	}
@@ -280,11 +264,7 @@ func (s *Server) requestEmailChange(w http.ResponseWriter, r *http.Request) erro
 }
 
 func (s *Server) confirmEmailChange(w http.ResponseWriter, r *http.Request) error {
-	c, err := s.authCollection(r)
-	if err != nil {
-		return err
-	}
-	body, err := s.readBody(w, r)
+	c, body, err := s.authCollectionBody(w, r)
 	if err != nil {
 		return err
 	}
@@ -311,11 +291,7 @@ func (s *Server) confirmEmailChange(w http.ResponseWriter, r *http.Request) erro
 // auth collection (superusers only). duration is in seconds; 0 uses the
 // collection's auth token duration.
 func (s *Server) impersonate(w http.ResponseWriter, r *http.Request) error {
-	c, err := s.authCollection(r)
-	if err != nil {
-		return err
-	}
-	body, err := s.readBody(w, r)
+	c, body, err := s.authCollectionBody(w, r)
 	if err != nil {
 		return err
 	}

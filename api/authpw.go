@@ -28,6 +28,20 @@ func (s *Server) authCollection(r *http.Request) (*schema.Collection, error) {
 	return c, nil
 }
 
+// authCollectionBody resolves {collection} as an auth collection and reads
+// the request body: the preamble of every auth flow endpoint.
+func (s *Server) authCollectionBody(w http.ResponseWriter, r *http.Request) (*schema.Collection, map[string]any, error) {
+	c, err := s.authCollection(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	body, err := s.readBody(w, r)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, body, nil
+}
+
 func (s *Server) authMethods(w http.ResponseWriter, r *http.Request) error {
 	c, err := s.authCollection(r)
 	if err != nil {

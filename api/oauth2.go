@@ -3,13 +3,11 @@ package api
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 	"sync"
 	"time"
 
@@ -22,22 +20,28 @@ const externalAuthsCollection = "_externalAuths"
 
 // oauth2Providers builds providers from collection settings and keeps them:
 // OpenID Connect providers fetch their discovery document once, not per
-// login. A changed configuration gets a new entry (the key hashes it).
+// login. One entry per collection and provider, rebuilt when its
+// configuration changes.
 type oauth2Providers struct {
 	registry *oauth2.Registry
 	mu       sync.Mutex
-	cache    map[string]oauth2.Provider
+	cache    map[string]cachedProvider // by collection id + "/" + provider name
+}
+
+type cachedProvider struct {
+	config [sha256.Size]byte
+	prov   oauth2.Provider
 }
 
 func (p *oauth2Providers) get(ctx context.Context, c *schema.Collection, cfg *schema.OAuth2Provider) (oauth2.Provider, error) {
 	raw, _ := json.Marshal(cfg)
 	sum := sha256.Sum256(raw)
-	key := c.ID + "/" + hex.EncodeToString(sum[:])
+	key := c.ID + "/" + cfg.Name
 	p.mu.Lock()
-	prov, ok := p.cache[key]
+	cached, ok := p.cache[key]
 	p.mu.Unlock()
-	if ok {
-		return prov, nil
+	if ok && cached.config == sum {
+		return cached.prov, nil
 	}
 	prov, err := p.registry.New(ctx, cfg.Name, oauth2.Config{
 		ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, AuthURL: cfg.AuthURL, TokenURL: cfg.TokenURL,
@@ -48,9 +52,9 @@ func (p *oauth2Providers) get(ctx context.Context, c *schema.Collection, cfg *sc
 	}
 	p.mu.Lock()
 	if p.cache == nil {
-		p.cache = map[string]oauth2.Provider{}
+		p.cache = map[string]cachedProvider{}
 	}
-	p.cache[key] = prov
+	p.cache[key] = cachedProvider{config: sum, prov: prov}
 	p.mu.Unlock()
 	return prov, nil
 }
@@ -294,7 +298,7 @@ func (s *Server) oauth2Redirect(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	fmt.Fprint(w, oauth2Page(strings.TrimSpace("Signed in. You can close this window.")))
+	fmt.Fprint(w, oauth2Page("Signed in. You can close this window."))
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -140,6 +141,11 @@ func (s *Server) realtimeViewer(ctx context.Context, a realtime.Auth) *schema.Re
 // realtimeMessage implements realtime.Authorizer: the event as one group
 // of subscribers (same auth, same options) may see it, or ok=false.
 func (s *Server) realtimeMessage(ctx context.Context, a realtime.Auth, sub realtime.Subscription, ev realtime.Event) ([]byte, bool, error) {
+	switch ev.Action {
+	case store.ActionCreate, store.ActionUpdate, store.ActionDelete:
+	default:
+		return nil, false, nil // not an event this server publishes
+	}
 	c := s.store.Schema().Lookup(ev.CollectionID)
 	if c == nil || c.ID != ev.CollectionID {
 		return nil, false, nil
@@ -172,16 +178,11 @@ func (s *Server) realtimeMessage(ctx context.Context, a realtime.Auth, sub realt
 		}
 	}
 	buf := []byte(`{"action":`)
-	buf, _ = appendJSONString(buf, ev.Action)
+	buf = strconv.AppendQuote(buf, ev.Action) // create, update or delete: plain ASCII
 	buf = append(buf, `,"record":`...)
 	buf = rec.AppendJSON(buf, encodeOptions{projection: proj, viewer: viewer}.schemaOptions())
 	buf = append(buf, '}')
 	return buf, true, nil
-}
-
-func appendJSONString(buf []byte, s string) ([]byte, error) {
-	b, err := json.Marshal(s)
-	return append(buf, b...), err
 }
 
 // decodeSnapshot rebuilds a record from the JSON of an event.
