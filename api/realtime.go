@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -86,7 +87,9 @@ func (s *Server) publishChanges(changes []store.Change) {
 		data := ch.Record.AppendJSON(nil, schema.EncodeOptions{ShowHidden: true})
 		if err := s.broker.Publish(ctx, realtime.Event{
 			CollectionID: c.ID, CollectionName: c.Name, RecordID: ch.Record.ID(), Action: ch.Action, Data: data,
-		}); err != nil {
+		}); err != nil && !errors.Is(err, realtime.ErrQueueFull) {
+			// A full queue is logged (rate-limited) and counted by the
+			// broker; logging it here too would flood the log under load.
 			s.log.Warn("realtime event not published", "collection", c.Name, "action", ch.Action, "err", err)
 		}
 		if c.IsAuth() && ch.Action == store.ActionDelete {

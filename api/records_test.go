@@ -64,7 +64,7 @@ func TestRecordsAPI(t *testing.T) {
 	t.Parallel()
 	testenv.Run(t, func(t *testing.T, b testenv.Backend) {
 		ta := setup(t, b)
-		authors, _, posts := blog(ta)
+		authors, tags, posts := blog(ta)
 		q := url.QueryEscape
 		ta.run(t, []scenario{
 			{name: "list all", method: "GET", path: "/api/collections/posts/records", status: 200,
@@ -104,6 +104,18 @@ func TestRecordsAPI(t *testing.T) {
 				want: []string{`"slug":{"code":"validation_not_unique"`}},
 			{name: "missing relation", method: "POST", path: "/api/collections/posts/records", body: map[string]any{"title": "x", "author": "nosuchid1234567"}, status: 400,
 				want: []string{`"author":{"code":"validation_missing_rel_records"`}},
+			{name: "missing one of a multi relation", method: "POST", path: "/api/collections/posts/records", body: map[string]any{"title": "x", "slug": "multi-missing", "tags": []string{tags[0], "nosuchid1234567", tags[1]}}, status: 400,
+				want: []string{`"tags":{"code":"validation_missing_rel_records"`}, notWant: []string{`"author"`}},
+			{name: "refused insert left no row", method: "GET", path: "/api/collections/posts/records?filter=" + q("slug = 'multi-missing'"), status: 200,
+				want: []string{`"totalItems":0`}},
+			{name: "valid relations keep their order", method: "POST", path: "/api/collections/posts/records", body: map[string]any{"title": "x", "author": authors[0], "tags": []string{tags[2], tags[0]}}, status: 200,
+				want: []string{`"tags":["` + tags[2] + `","` + tags[0] + `"]`}},
+			{name: "repeated relation id", method: "POST", path: "/api/collections/posts/records", body: map[string]any{"title": "x", "tags": []string{tags[1], tags[1]}}, status: 200,
+				want: []string{`"tags":["` + tags[1] + `"]`}},
+			{name: "update to a missing relation", method: "PATCH", path: "/api/collections/posts/records/" + posts[3], body: map[string]any{"author": "nosuchid1234567"}, status: 400,
+				want: []string{`"author":{"code":"validation_missing_rel_records"`}},
+			{name: "refused update changed nothing", method: "GET", path: "/api/collections/posts/records/" + posts[3], status: 200,
+				want: []string{`"author":"` + authors[1] + `"`}},
 			{name: "required", method: "POST", path: "/api/collections/posts/records", body: map[string]any{"views": 1}, status: 400,
 				want: []string{`"status":400`, `"title":{"code":"validation_required"`}},
 			{name: "wrong type", method: "POST", path: "/api/collections/posts/records", body: map[string]any{"title": "x", "views": map[string]any{}}, status: 400,

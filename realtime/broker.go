@@ -226,8 +226,9 @@ type Broker struct {
 	wg     sync.WaitGroup
 
 	stats   counters
-	dropLog logLimiter // queue-full drops
-	busLog  logLimiter // bus errors and bad messages
+	dropLog logLimiter    // queue-full drops
+	busLog  logLimiter    // bus errors and bad messages
+	busSeq  atomic.Uint64 // Seq of the last bus message sent
 }
 
 // NewBroker starts a broker: its fan-out workers, its timeout sweeper and,

@@ -87,11 +87,16 @@ type envelope struct {
 	Message string          `json:"message,omitempty"`
 	Name    string          `json:"name,omitempty"`
 	Data    json.RawMessage `json:"data,omitempty"`
+	// Seq numbers the sender's messages. Nothing reads it: it keeps two
+	// otherwise identical messages distinct, because PostgreSQL delivers
+	// only one of identical notifications sent in one transaction.
+	Seq uint64 `json:"seq,omitempty"`
 }
 
 func (b *Broker) encode(env envelope) ([]byte, error) {
 	env.V = envelopeVersion
 	env.From = b.instanceID
+	env.Seq = b.busSeq.Add(1)
 	msg, err := json.Marshal(env)
 	if err != nil {
 		return nil, fmt.Errorf("realtime: encode bus message: %w", err)
@@ -117,17 +122,36 @@ func (b *Broker) sendBus(env envelope) error {
 	}
 }
 
-// busSender publishes queued messages one at a time, so a slow bus delays
-// other instances but never a request.
+// busSender publishes queued messages in order, so a slow bus delays
+// only the bus, never a write. Whatever queued up while a publish was in
+// flight goes out as one batch when the bus supports it.
 func (b *Broker) busSender() {
+	batcher, _ := b.cfg.Bus.(BatchPublisher)
+	batch := make([][]byte, 0, maxBusBatch)
 	for {
 		select {
 		case <-b.ctx.Done():
 			return
 		case msg := <-b.busOut:
+			batch = append(batch[:0], msg)
+		drain:
+			for batcher != nil && len(batch) < maxBusBatch {
+				select {
+				case msg := <-b.busOut:
+					batch = append(batch, msg)
+				default:
+					break drain
+				}
+			}
 			ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
-			err := b.cfg.Bus.Publish(ctx, msg)
+			var err error
+			if batcher != nil && len(batch) > 1 {
+				err = batcher.PublishBatch(ctx, batch)
+			} else {
+				err = b.cfg.Bus.Publish(ctx, batch[0])
+			}
 			cancel()
+			clear(batch)
 			if err != nil && b.ctx.Err() == nil {
 				n := b.stats.busErrors.Add(1)
 				if b.busLog.allow() {
@@ -136,6 +160,16 @@ func (b *Broker) busSender() {
 			}
 		}
 	}
+}
+
+// maxBusBatch bounds one PublishBatch call.
+const maxBusBatch = 256
+
+// BatchPublisher is implemented by buses that send several messages
+// cheaper together than one by one.
+type BatchPublisher interface {
+	// PublishBatch sends msgs in order, like calling Publish for each.
+	PublishBatch(ctx context.Context, msgs [][]byte) error
 }
 
 // busReceiver keeps a subscription on the bus until the broker closes.

@@ -333,12 +333,11 @@ func TestBrokerIgnoresForeignMessages(t *testing.T) {
 
 // TestPostgresOutbox: a message too large for NOTIFY, or not text, goes
 // through the outbox table and arrives intact; Sweep removes old rows.
-func TestPostgresOutbox(t *testing.T) {
-	t.Parallel()
-	a, b := pgPairWith(t, func(c *PostgresConfig) { c.OutboxRetention = time.Millisecond })
-	got := make(chan []byte, 8)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+// listenReady subscribes to b and returns the received messages once the
+// subscription is live.
+func listenReady(ctx context.Context, t *testing.T, b *PostgresBus, buffer int) <-chan []byte {
+	t.Helper()
+	got := make(chan []byte, buffer)
 	ready := make(chan struct{}, 1)
 	go func() {
 		_ = b.SubscribeReady(ctx, func(m []byte) { got <- m }, func() { ready <- struct{}{} })
@@ -348,6 +347,30 @@ func TestPostgresOutbox(t *testing.T) {
 	case <-time.After(wait):
 		t.Fatal("not ready")
 	}
+	return got
+}
+
+// expectMessages reads len(msgs) messages from got and wants them in order.
+func expectMessages(t *testing.T, got <-chan []byte, msgs [][]byte) {
+	t.Helper()
+	for i, want := range msgs {
+		select {
+		case m := <-got:
+			if !bytes.Equal(m, want) {
+				t.Fatalf("message %d: got %.40q, want %.40q", i, m, want)
+			}
+		case <-time.After(wait):
+			t.Fatalf("message %d not received", i)
+		}
+	}
+}
+
+func TestPostgresOutbox(t *testing.T) {
+	t.Parallel()
+	a, b := pgPairWith(t, func(c *PostgresConfig) { c.OutboxRetention = time.Millisecond })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	got := listenReady(ctx, t, b, 8)
 	msgs := [][]byte{
 		[]byte("small"),
 		bytes.Repeat([]byte("x"), notifyMaxPayload), // one byte over with the prefix
@@ -359,16 +382,7 @@ func TestPostgresOutbox(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for i, want := range msgs {
-		select {
-		case m := <-got:
-			if !bytes.Equal(m, want) {
-				t.Fatalf("message %d: got %d bytes, want %d", i, len(m), len(want))
-			}
-		case <-time.After(wait):
-			t.Fatalf("message %d not received", i)
-		}
-	}
+	expectMessages(t, got, msgs)
 	var rows int
 	if err := a.pool.QueryRow(ctx, "SELECT count(*) FROM "+a.table).Scan(&rows); err != nil {
 		t.Fatal(err)
@@ -386,6 +400,31 @@ func TestPostgresOutbox(t *testing.T) {
 	if rows != 0 {
 		t.Fatalf("outbox rows after sweep %d", rows)
 	}
+}
+
+// TestPostgresPublishBatch: a batch mixing notifications and outbox
+// messages arrives complete and in order.
+func TestPostgresPublishBatch(t *testing.T) {
+	t.Parallel()
+	a, b := pgPairWith(t, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	got := listenReady(ctx, t, b, 512)
+	var msgs [][]byte
+	for i := range 300 {
+		switch i {
+		case 7:
+			msgs = append(msgs, bytes.Repeat([]byte("x"), notifyMaxPayload)) // outbox
+		case 150:
+			msgs = append(msgs, []byte{0xff, 0x00}) // outbox: not text
+		default:
+			msgs = append(msgs, fmt.Appendf(nil, `{"n":%d}`, i))
+		}
+	}
+	if err := a.PublishBatch(ctx, msgs); err != nil {
+		t.Fatal(err)
+	}
+	expectMessages(t, got, msgs)
 }
 
 // TestPostgresReconnect: when the LISTEN session is killed, the bus
