@@ -207,6 +207,10 @@ func (a *App) Serve(ctx context.Context) error {
 	return a.ServeListener(ctx, ln)
 }
 
+// busReadyTimeout bounds how long ServeListener waits for the realtime bus
+// subscription before serving.
+const busReadyTimeout = 10 * time.Second
+
 // ServeListener is Serve on an existing listener.
 func (a *App) ServeListener(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
@@ -219,6 +223,15 @@ func (a *App) ServeListener(ctx context.Context, ln net.Listener) error {
 	// Shutdown waits for handlers to return; realtime streams only do
 	// when the broker ends them.
 	srv.RegisterOnShutdown(func() { a.srv.CloseRealtime() })
+	// Serving before the bus subscription is live would let a load
+	// balancer send this instance subscription requests and events it
+	// cannot receive yet. A bus that stays down degrades cross-instance
+	// realtime, not the API, so the wait is bounded.
+	rctx, cancel := context.WithTimeout(ctx, busReadyTimeout)
+	if err := a.srv.WaitRealtimeReady(rctx); err != nil && ctx.Err() == nil {
+		a.log.Warn("realtime bus not ready; serving anyway, events from other instances may be missed until it is", "waited", busReadyTimeout, "err", err)
+	}
+	cancel()
 	a.log.Info("server started", "addr", "http://"+ln.Addr().String(), "database", a.store.Dialect().Name(), "version", Version)
 	defer a.startSweeper(ctx)()
 	errc := make(chan error, 1)

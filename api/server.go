@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"net/http/pprof"
@@ -119,6 +120,16 @@ func (s *Server) CloseRealtime() error {
 		return nil
 	}
 	return s.broker.Close()
+}
+
+// WaitRealtimeReady waits until the realtime bus subscription is live, so
+// that a subscription POST relayed by another instance, or an event
+// written there, reaches this one. It returns at once without a bus.
+func (s *Server) WaitRealtimeReady(ctx context.Context) error {
+	if s.broker == nil {
+		return nil
+	}
+	return s.broker.WaitReady(ctx)
 }
 
 // ServeHTTP implements http.Handler.

@@ -143,22 +143,11 @@ func (st *sseStream) expectNothing(who string, wait time.Duration) {
 }
 
 // subscribeVia posts a client's subscriptions to s, which need not be the
-// instance holding the stream. The first POST may come before the other
-// instances' bus subscriptions are live (they start in the background), so
-// a 404 is retried for a few seconds.
+// instance holding the stream. No retry: an instance serves only once its
+// bus subscription is live, so the stream's instance can answer at once.
 func (s *server) subscribeVia(st *sseStream, token string, topics ...string) {
 	s.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		code, body, err := s.call(http.MethodPost, "/api/realtime", token, map[string]any{"clientId": st.id, "subscriptions": topics})
-		if err == nil && code == http.StatusNoContent {
-			return
-		}
-		if code != http.StatusNotFound || time.Now().After(deadline) {
-			s.t.Fatalf("POST /api/realtime on %s: %d %s %v", s.url, code, body, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	s.mustCall(http.MethodPost, "/api/realtime", token, map[string]any{"clientId": st.id, "subscriptions": topics}, http.StatusNoContent, nil)
 }
 
 // mustCall calls s and checks the status, decoding the answer into out.
