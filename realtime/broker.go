@@ -127,7 +127,9 @@ type Config struct {
 	MaxLifetime time.Duration
 	// SweepInterval is how often one goroutine checks every client for
 	// the two timeouts above. Default: a tenth of the shorter one, between
-	// 10ms and 10s.
+	// 10ms and 10s. The same goroutine also wakes at least every second to
+	// notice SSE clients that went away (peerCheckInterval), and at a
+	// quarter of the WebSocket HandlerConfig.PingInterval to send pings.
 	SweepInterval time.Duration
 
 	// MaxSubscriptions per client. Default 1000 (PocketBase's limit).
@@ -181,7 +183,10 @@ func (c *Config) setDefaults() {
 				shortest = d
 			}
 		}
-		c.SweepInterval = min(max(shortest/10, 10*time.Millisecond), 10*time.Second)
+		c.SweepInterval = 10 * time.Second
+		if shortest > 0 {
+			c.SweepInterval = min(max(shortest/10, 10*time.Millisecond), 10*time.Second)
+		}
 	}
 	if c.MaxSubscriptions <= 0 {
 		c.MaxSubscriptions = DefaultMaxSubscriptions
@@ -223,7 +228,17 @@ type Broker struct {
 
 	ctx    context.Context
 	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	wg     sync.WaitGroup // the broker's own goroutines, and pings
+
+	// sinks counts the attached streams not yet ended (see attach), for
+	// Close to wait on: nothing else waits for hijacked connections.
+	sinks     sync.WaitGroup
+	closeDone chan struct{} // closed when Close has finished
+
+	// pingTick is the sweep period WebSocket pings need (nanoseconds, 0 =
+	// none); resweep wakes the sweeper to apply a new one.
+	pingTick atomic.Int64
+	resweep  chan struct{}
 
 	stats   counters
 	dropLog logLimiter    // queue-full drops
@@ -251,6 +266,8 @@ func NewBroker(cfg Config) (*Broker, error) {
 		busReady:     make(chan struct{}),
 		ctx:          ctx,
 		cancel:       cancel,
+		closeDone:    make(chan struct{}),
+		resweep:      make(chan struct{}, 1),
 	}
 	perWorker := (cfg.QueueSize + cfg.Workers - 1) / cfg.Workers
 	b.queues = make([]chan *Event, cfg.Workers)
@@ -259,9 +276,7 @@ func NewBroker(cfg Config) (*Broker, error) {
 		b.queues[i] = q
 		b.wg.Go(func() { b.worker(q) })
 	}
-	if cfg.IdleTimeout > 0 || cfg.MaxLifetime > 0 {
-		b.wg.Go(b.sweeper)
-	}
+	b.wg.Go(b.sweeper)
 	if cfg.Bus != nil {
 		b.busOut = make(chan []byte, cfg.BusQueueSize)
 		b.wg.Go(b.busSender)
@@ -503,10 +518,14 @@ func (b *Broker) register(kind clientKind, auth Auth) (*client, error) {
 	return c, nil
 }
 
-// remove ends a client (if it is not already) and forgets it. The client's
-// handler notices through c.done and returns.
+// remove ends a client (if it is not already) and forgets it. Its flush
+// goroutine ends the stream (closing a hijacked connection, or sending a
+// WebSocket close frame); a handler still holding the stream notices
+// through c.done.
 func (b *Broker) remove(c *client, r closeReason) {
-	c.close(r, func() { b.countClose(c, r) })
+	if c.close(r, func() { b.countClose(c, r) }) {
+		b.kick(c)
+	}
 	b.mu.Lock()
 	present := b.clients[c.id] == c
 	if present {
@@ -549,16 +568,20 @@ func (b *Broker) isClosed() bool {
 	return b.closed
 }
 
-// Close ends every client stream (SSE handlers return, WebSocket
+// Close ends every client stream (SSE responses end, WebSocket
 // connections get a 1001 "going away" close frame), stops the broker's
-// goroutines and unsubscribes from the bus. It does not close the Bus.
-// Later calls do nothing. Call it when the HTTP server shuts down (for
-// example from http.Server.RegisterOnShutdown), since Shutdown does not
-// interrupt streaming handlers by itself.
+// goroutines and unsubscribes from the bus, and returns once every stream
+// has been ended (each within HandlerConfig.WriteTimeout, or the
+// WebSocket close handshake's few seconds). It does not close the Bus.
+// Later calls wait for the first to finish. Call it when the HTTP server
+// shuts down (for example from http.Server.RegisterOnShutdown): SSE
+// streams live on hijacked connections that http.Server.Shutdown does not
+// track, and Shutdown does not interrupt the handlers of the others.
 func (b *Broker) Close() error {
 	b.mu.Lock()
 	if b.closed {
 		b.mu.Unlock()
+		<-b.closeDone
 		return nil
 	}
 	b.closed = true
@@ -572,43 +595,129 @@ func (b *Broker) Close() error {
 	}
 	b.cancel()
 	b.wg.Wait()
+	b.sinks.Wait()
+	close(b.closeDone)
 	return nil
 }
 
-// sweeper closes idle and expired clients: one goroutine for all clients
-// instead of a timer each.
+// peerCheckInterval is how often the sweeper looks for SSE peers that
+// closed their connection.
+const peerCheckInterval = time.Second
+
+// sweeper closes idle and expired clients, notices SSE peers that went
+// away and starts WebSocket pings: one goroutine for all clients instead of
+// a timer or goroutine each.
 func (b *Broker) sweeper() {
-	t := time.NewTicker(b.cfg.SweepInterval)
+	t := time.NewTimer(b.sweepEvery())
 	defer t.Stop()
-	type expired struct {
-		c *client
-		r closeReason
-	}
-	var list []expired
+	var sw sweep
 	for {
 		select {
 		case <-b.ctx.Done():
 			return
+		case <-b.resweep:
 		case now := <-t.C:
-			n := now.UnixNano()
-			idle := int64(b.cfg.IdleTimeout)
-			list = list[:0]
-			b.mu.RLock()
-			for _, c := range b.clients {
-				switch {
-				case c.deadline != 0 && n >= c.deadline:
-					list = append(list, expired{c, reasonLifetime})
-				case idle > 0 && c.kind == kindSSE && n-c.lastWrite.Load() >= idle:
-					list = append(list, expired{c, reasonIdle})
-				}
-			}
-			b.mu.RUnlock()
-			for _, e := range list {
-				b.remove(e.c, e.r)
-			}
-			clear(list)
+			sw.run(b, now)
+		}
+		t.Reset(b.sweepEvery())
+	}
+}
+
+// sweepEvery is the sweeper's period: the timeouts' SweepInterval, but at
+// least every peerCheckInterval and as often as pings need.
+func (b *Broker) sweepEvery() time.Duration {
+	d := min(b.cfg.SweepInterval, peerCheckInterval)
+	if p := time.Duration(b.pingTick.Load()); p > 0 {
+		d = min(d, p)
+	}
+	return max(d, 10*time.Millisecond)
+}
+
+// needSweep asks the sweeper to run at least every d (for pings).
+func (b *Broker) needSweep(d time.Duration) {
+	for {
+		cur := b.pingTick.Load()
+		if cur != 0 && cur <= int64(d) {
+			return
+		}
+		if b.pingTick.CompareAndSwap(cur, int64(d)) {
+			break
 		}
 	}
+	select {
+	case b.resweep <- struct{}{}:
+	default:
+	}
+}
+
+// sweep is the sweeper's state, its lists reused from one run to the next.
+type sweep struct {
+	expired   []expiry
+	pingers   []pinger
+	watched   []watchedClient
+	lastPeers time.Time
+}
+
+type expiry struct {
+	c *client
+	r closeReason
+}
+
+type watchedClient struct {
+	c *client
+	w peerWatcher
+}
+
+// run makes one pass over the clients. It only collects under the
+// broker's read lock; the removals, peer checks (a system call each) and
+// pings happen after it is released.
+func (sw *sweep) run(b *Broker, now time.Time) {
+	n := now.UnixNano()
+	idle := int64(b.cfg.IdleTimeout)
+	checkPeers := now.Sub(sw.lastPeers) >= peerCheckInterval
+	if checkPeers {
+		sw.lastPeers = now
+	}
+	b.mu.RLock()
+	for _, c := range b.clients {
+		switch {
+		case c.deadline != 0 && n >= c.deadline:
+			sw.expired = append(sw.expired, expiry{c, reasonLifetime})
+			continue
+		case idle > 0 && c.kind == kindSSE && n-c.lastWrite.Load() >= idle:
+			sw.expired = append(sw.expired, expiry{c, reasonIdle})
+			continue
+		}
+		out := c.out.Load()
+		if out == nil {
+			continue
+		}
+		switch s := (*out).(type) {
+		case pinger:
+			sw.pingers = append(sw.pingers, s)
+		case peerWatcher:
+			if checkPeers {
+				sw.watched = append(sw.watched, watchedClient{c, s})
+			}
+		}
+	}
+	b.mu.RUnlock()
+	for _, e := range sw.expired {
+		b.remove(e.c, e.r)
+	}
+	for _, p := range sw.pingers {
+		p.maybePing(n)
+	}
+	for _, w := range sw.watched {
+		if w.w.peerGone() {
+			b.remove(w.c, reasonGone)
+		}
+	}
+	// Keep the arrays, not the clients.
+	clear(sw.expired)
+	clear(sw.pingers)
+	clear(sw.watched)
+	sw.expired, sw.pingers, sw.watched = sw.expired[:0], sw.pingers[:0], sw.watched[:0]
 }
 
 // Stats is a snapshot of the broker's gauges and counters, for metrics.

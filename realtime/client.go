@@ -64,7 +64,9 @@ type frame struct {
 
 // client is one connected SSE or WebSocket stream. Its fields are kept small
 // on purpose: an idle client costs a few hundred bytes here, with no
-// goroutine or timer of its own (the broker's sweeper handles timeouts).
+// goroutine or timer of its own (the broker's sweeper handles timeouts,
+// peer checks and pings; a flush goroutine exists only while frames are
+// being written, see sink).
 type client struct {
 	id   string
 	kind clientKind
@@ -83,6 +85,11 @@ type client struct {
 	lastWrite atomic.Int64
 
 	q sendQueue
+	// out is the client's transport, set once its stream has started (see
+	// Broker.attach); flushing is set while a flush goroutine runs for it,
+	// and for good once that goroutine has ended the sink.
+	out      atomic.Pointer[sink]
+	flushing atomic.Bool
 
 	done      chan struct{} // closed when the broker ends the client
 	closeOnce sync.Once
@@ -97,7 +104,6 @@ func newClient(kind clientKind, auth Auth, sendBuffer int, now time.Time, lifeti
 		done: make(chan struct{}),
 	}
 	c.q.max = sendBuffer
-	c.q.ready = make(chan struct{}, 1)
 	c.lastWrite.Store(now.UnixNano())
 	if lifetime > 0 {
 		// Up to 10% earlier than the configured lifetime.
@@ -107,9 +113,10 @@ func newClient(kind clientKind, auth Auth, sendBuffer int, now time.Time, lifeti
 	return c
 }
 
-// close ends the client once, calling before (if not nil) just before the
-// handler is woken, so whatever it records is visible by the time the
-// stream ends. It reports whether this call ended the client.
+// close ends the client once, calling before (if not nil) just before
+// c.done is closed, so whatever it records is visible by the time the
+// stream ends. It reports whether this call ended the client. The stream
+// itself is ended by the flush goroutine (Broker.remove kicks it).
 func (c *client) close(r closeReason, before func()) bool {
 	first := false
 	c.closeOnce.Do(func() {
@@ -134,30 +141,24 @@ func (c *client) closed() bool {
 	}
 }
 
-// sendQueue is a bounded FIFO of frames with a one-slot wake-up channel.
-// Unlike a buffered channel of SendBuffer slots it holds no memory while the
-// client is idle, and the writer takes every pending frame at once so a
-// burst costs one flush.
+// sendQueue is a bounded FIFO of frames. Unlike a buffered channel of
+// SendBuffer slots it holds no memory while the client is idle, and the
+// flush goroutine takes every pending frame at once so a burst costs one
+// write.
 type sendQueue struct {
 	mu     sync.Mutex
 	frames []*frame
 	max    int
-	ready  chan struct{}
 }
 
 // push appends f without blocking; false means the queue is full.
 func (q *sendQueue) push(f *frame) bool {
 	q.mu.Lock()
+	defer q.mu.Unlock()
 	if len(q.frames) >= q.max {
-		q.mu.Unlock()
 		return false
 	}
 	q.frames = append(q.frames, f)
-	q.mu.Unlock()
-	select {
-	case q.ready <- struct{}{}:
-	default:
-	}
 	return true
 }
 
@@ -176,6 +177,20 @@ func (q *sendQueue) take(buf []*frame) []*frame {
 	}
 	q.mu.Unlock()
 	return buf
+}
+
+// pending reports whether frames are waiting.
+func (q *sendQueue) pending() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.frames) > 0
+}
+
+// drop discards the pending frames of a client that has ended.
+func (q *sendQueue) drop() {
+	q.mu.Lock()
+	q.frames = nil
+	q.mu.Unlock()
 }
 
 const idAlphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"

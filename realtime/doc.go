@@ -11,6 +11,13 @@
 // same pre-encoded frame to every member. Publish never blocks; a client
 // that cannot keep up is disconnected rather than slowing anyone else.
 //
+// Idle clients are cheap: an SSE stream on HTTP/1.1 lives on a hijacked
+// connection with no goroutine of its own, a WebSocket on its reader
+// goroutine. Frames are written by a flush goroutine that exists only
+// while a client has frames queued; one sweeper goroutine per Broker
+// handles timeouts, notices SSE peers that went away and starts WebSocket
+// pings.
+//
 // Clients may also subscribe to custom topics such as "@oauth2" (see
 // Subscription.Custom), which record events never reach; the application
 // sends to them with Broker.SendToClient.

@@ -152,7 +152,7 @@ func (b *Broker) deliver(ev *Event, g *group) {
 		if m.c.closed() {
 			continue
 		}
-		if !m.c.q.push(frameFor(m.topic)) {
+		if !b.push(m.c, frameFor(m.topic)) {
 			b.remove(m.c, reasonSlow)
 		}
 	}

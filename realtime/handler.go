@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -48,7 +49,9 @@ type HandlerConfig struct {
 	// message. Default DefaultMaxBodyBytes.
 	MaxBodyBytes int64
 
-	// PingInterval is how often a WebSocket client is pinged. Default 25s.
+	// PingInterval is how often a WebSocket client is pinged (by the
+	// Broker's sweeper, which then runs at least every quarter interval).
+	// Default 25s.
 	PingInterval time.Duration
 	// PongTimeout is how long a pong may take before the ping counts as
 	// missed. Default 10s.
@@ -104,12 +107,22 @@ type Handler struct {
 	b   *Broker
 	cfg HandlerConfig
 	log *slog.Logger
+	// chunkBufs recycles the buffers SSE batches are assembled in, so a
+	// fan-out to many clients does not allocate one per client.
+	chunkBufs sync.Pool
 }
 
 // NewHandler returns the HTTP handlers for b.
 func NewHandler(b *Broker, cfg HandlerConfig) *Handler {
 	cfg.setDefaults()
-	return &Handler{b: b, cfg: cfg, log: cfg.Logger.With("component", "realtime")}
+	if cfg.PingInterval > 0 {
+		// The broker's sweeper starts the pings: a ping is then at most a
+		// quarter interval late.
+		b.needSweep(cfg.PingInterval / 4)
+	}
+	h := &Handler{b: b, cfg: cfg, log: cfg.Logger.With("component", "realtime")}
+	h.chunkBufs.New = func() any { return new([]byte) }
+	return h
 }
 
 // subscribeBody is the body of POST /api/realtime.

@@ -95,7 +95,7 @@ func (b *Broker) sendLocal(clientID, topic string, data []byte) error {
 	}
 	// Queued under the read lock, so a concurrent unsubscribe either
 	// happens before the check or after the frame is queued.
-	ok := c.q.push(encodeFrame(topic, data, c.kind == kindWS))
+	ok := b.push(c, encodeFrame(topic, data, c.kind == kindWS))
 	b.mu.RUnlock()
 	if !ok {
 		b.remove(c, reasonSlow)

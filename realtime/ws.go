@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	mrand "math/rand/v2"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -68,15 +70,14 @@ func (h *Handler) ServeWS(w http.ResponseWriter, r *http.Request) {
 		_ = conn.Close(websocket.StatusTryAgainLater, msgShuttingDown)
 		return
 	}
-	defer h.b.remove(c, reasonGone)
 	conn.SetReadLimit(h.cfg.MaxBodyBytes)
-
-	// The connection's own context: it ends with the handler, whatever
-	// ended it; r.Context() stays alive after a hijack until then.
-	ctx, cancel := context.WithCancel(r.Context())
-	defer cancel()
+	// The reader outlives the handler, so the request's cancellation (when
+	// the handler returns) must not reach it; closing the connection ends it.
+	ctx := context.WithoutCancel(r.Context())
 
 	if err := h.wsSend(ctx, conn, wsMessage{Type: "connect", ClientID: c.id}); err != nil {
+		h.b.remove(c, reasonGone)
+		_ = conn.CloseNow()
 		return
 	}
 	c.lastWrite.Store(time.Now().UnixNano())
@@ -84,35 +85,74 @@ func (h *Handler) ServeWS(w http.ResponseWriter, r *http.Request) {
 		_ = h.wsSend(ctx, conn, wsMessage{Type: "error", Status: http.StatusUnauthorized, Message: "Invalid or expired token; connected as a guest."})
 	}
 
-	go h.wsRead(ctx, conn, c)
+	ws := &wsConn{h: h, c: c, conn: conn}
 	if h.cfg.PingInterval > 0 {
-		go h.wsPing(ctx, conn, c)
+		// The first ping comes up to a quarter interval early, so clients
+		// that connected in a burst are not all pinged in one sweep.
+		early := mrand.Int64N(int64(h.cfg.PingInterval/4) + 1)
+		ws.nextPing = time.Now().UnixNano() + int64(h.cfg.PingInterval) - early
 	}
+	if !h.b.attach(c, ws) {
+		h.wsClose(conn, reasonShutdown)
+		return
+	}
+	// A goroutine of its own reads the connection and the handler returns:
+	// net/http's connection goroutine and its per-request state would
+	// cost more. Events are written by the client's flush goroutine,
+	// pings are started by the broker's sweeper.
+	go func() { h.b.remove(c, h.wsRead(ctx, conn, c)) }()
+}
 
-	var batch []*frame
-	for {
-		select {
-		case <-c.q.ready:
-			batch = c.q.take(batch)
-			if len(batch) == 0 {
-				continue
-			}
-			err := h.wsWrite(ctx, conn, batch)
-			n := len(batch)
-			clear(batch)
-			if cap(batch) > 32 {
-				batch = nil
-			}
-			if err != nil {
-				h.log.Debug("realtime: WebSocket write failed", "client", c.id, "err", err)
-				_ = conn.CloseNow()
-				return
-			}
-			h.b.stats.framesSent.Add(uint64(n))
-			c.lastWrite.Store(time.Now().UnixNano())
-		case <-c.done:
-			h.wsClose(conn, c.closeReason())
-			return
+// wsConn is a client's WebSocket as its sink. coder/websocket allows
+// writes (events, replies, pings) concurrently with the one reader.
+type wsConn struct {
+	h    *Handler
+	c    *client
+	conn *websocket.Conn
+
+	// nextPing is when the next ping is due (unix nanoseconds); only the
+	// sweeper uses it. pinging is set while a ping waits for its pong;
+	// missed counts the pings in a row that got none, and is only used
+	// by the ping goroutine, one at a time.
+	nextPing int64
+	pinging  atomic.Bool
+	missed   int
+}
+
+func (w *wsConn) write(frames []*frame) error {
+	return w.h.wsWrite(context.Background(), w.conn, frames)
+}
+
+func (w *wsConn) end(r closeReason) { w.h.wsClose(w.conn, r) }
+
+// maybePing pings the client every PingInterval; the sweeper calls it.
+func (w *wsConn) maybePing(now int64) {
+	if w.h.cfg.PingInterval <= 0 || now < w.nextPing || w.c.closed() || !w.pinging.CompareAndSwap(false, true) {
+		return
+	}
+	w.nextPing = now + int64(w.h.cfg.PingInterval)
+	// Counted with the broker's goroutines: the sweeper calling this is
+	// one of them, so the count is not zero.
+	w.h.b.wg.Go(w.ping)
+}
+
+// ping sends one ping and waits up to PongTimeout for its pong (the
+// reader processes it). MaxMissedPongs misses in a row end the client.
+func (w *wsConn) ping() {
+	defer w.pinging.Store(false)
+	b := w.h.b
+	ctx, cancel := context.WithTimeout(b.ctx, w.h.cfg.PongTimeout)
+	err := w.conn.Ping(ctx)
+	cancel()
+	switch {
+	case err == nil:
+		w.missed = 0
+	case b.ctx.Err() != nil || w.c.closed():
+		// Shutting down, or the client ended meanwhile.
+	default:
+		w.missed++
+		if w.missed >= w.h.cfg.MaxMissedPongs {
+			b.remove(w.c, reasonPing)
 		}
 	}
 }
@@ -156,26 +196,23 @@ func (h *Handler) wsClose(conn *websocket.Conn, r closeReason) {
 	}
 }
 
-// wsRead reads the client's requests until the connection ends, then ends
-// the client.
-func (h *Handler) wsRead(ctx context.Context, conn *websocket.Conn, c *client) {
-	reason := reasonGone
-	defer func() { h.b.remove(c, reason) }()
+// wsRead reads and answers the client's requests until the connection
+// ends, and returns why it ended.
+func (h *Handler) wsRead(ctx context.Context, conn *websocket.Conn, c *client) closeReason {
 	for {
 		typ, data, err := conn.Read(ctx)
 		if err != nil {
 			if errors.Is(err, websocket.ErrMessageTooBig) {
-				reason = reasonProtocol
+				return reasonProtocol
 			}
-			return
+			return reasonGone
 		}
 		if typ != websocket.MessageText {
-			reason = reasonProtocol
-			return
+			return reasonProtocol
 		}
 		reply := h.wsHandle(ctx, c, data)
 		if err := h.wsSend(ctx, conn, reply); err != nil {
-			return
+			return reasonGone
 		}
 	}
 }
@@ -218,37 +255,4 @@ func (h *Handler) wsHandle(ctx context.Context, c *client, data []byte) wsMessag
 		return fail(http.StatusBadRequest, `Unknown message type; expected "auth", "subscribe", "unsubscribe" or "ping".`)
 	}
 	return wsMessage{Type: "ack", ID: req.ID}
-}
-
-// wsPing pings the client every PingInterval and ends it after
-// MaxMissedPongs pings in a row got no pong within PongTimeout. The reader
-// goroutine processes the pongs.
-func (h *Handler) wsPing(ctx context.Context, conn *websocket.Conn, c *client) {
-	t := time.NewTicker(h.cfg.PingInterval)
-	defer t.Stop()
-	missed := 0
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-c.done:
-			return
-		case <-t.C:
-			pctx, cancel := context.WithTimeout(ctx, h.cfg.PongTimeout)
-			err := conn.Ping(pctx)
-			cancel()
-			if err == nil {
-				missed = 0
-				continue
-			}
-			if ctx.Err() != nil {
-				return
-			}
-			missed++
-			if missed >= h.cfg.MaxMissedPongs {
-				h.b.remove(c, reasonPing)
-				return
-			}
-		}
-	}
 }
