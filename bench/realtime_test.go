@@ -66,6 +66,7 @@ func TestJudgeRealtime(t *testing.T) {
 		{"slower creates", func(r *RealtimeResult) { r.CreateLoadN.P50 = 4 * time.Millisecond }, "MISS"},
 		{"slower event creates", func(r *RealtimeResult) { r.CreateEventN.P50 = 3 * time.Millisecond }, "MISS"},
 		{"unavailable", func(r *RealtimeResult) { r.Unavailable = "no binary" }, "unavailable"},
+		{"WebSocket is reported", func(r *RealtimeResult) { r.Transport = "ws" }, "reported"},
 	}
 	for _, tt := range tests {
 		r := good
