@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"log/slog"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -244,6 +245,12 @@ type Broker struct {
 	dropLog logLimiter    // queue-full drops
 	busLog  logLimiter    // bus errors and bad messages
 	busSeq  atomic.Uint64 // Seq of the last bus message sent
+	// ownPrefix starts every bus message this broker encodes, so its own
+	// echoes are skipped without decoding them.
+	ownPrefix []byte
+	// peerSeen is when another instance was last heard from on the bus
+	// (unix nanoseconds); see peersAlive.
+	peerSeen atomic.Int64
 }
 
 // NewBroker starts a broker: its fan-out workers, its timeout sweeper and,
@@ -269,6 +276,7 @@ func NewBroker(cfg Config) (*Broker, error) {
 		closeDone:    make(chan struct{}),
 		resweep:      make(chan struct{}, 1),
 	}
+	b.ownPrefix = []byte(`{"v":` + strconv.Itoa(envelopeVersion) + `,"from":"` + b.instanceID + `"`)
 	perWorker := (cfg.QueueSize + cfg.Workers - 1) / cfg.Workers
 	b.queues = make([]chan *Event, cfg.Workers)
 	for i := range b.queues {
@@ -305,7 +313,8 @@ func (b *Broker) WaitReady(ctx context.Context) error {
 func (b *Broker) markBusReady() { b.busReadyOnce.Do(func() { close(b.busReady) }) }
 
 // Publish queues ev for fan-out to this instance's clients and for the
-// bus, and returns without waiting for either. When a queue is full the
+// bus (only while another instance has been heard from, see peersAlive),
+// and returns without waiting for either. When a queue is full the
 // event is dropped, logged and counted (Stats.EventsDropped) and
 // ErrQueueFull is returned; the error is informational, the record change
 // itself has happened. ctx is not used for waiting.
@@ -319,7 +328,7 @@ func (b *Broker) Publish(ctx context.Context, ev Event) error {
 	b.stats.eventsPublished.Add(1)
 	e := ev
 	err := b.enqueue(&e)
-	if b.cfg.Bus != nil {
+	if b.cfg.Bus != nil && b.peersAlive() {
 		if berr := b.sendBus(envelope{Type: msgEvent, Event: &e}); berr != nil && err == nil {
 			err = berr
 		}

@@ -1,6 +1,7 @@
 package realtime
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -59,7 +60,42 @@ const (
 	msgSignal     = "signal"     // Name, Data: for Config.OnSignal
 	msgSend       = "send"       // Req, Client, Topic, Data: SendToClient if the client is here
 	msgSent       = "sent"       // Req, To, Status, Message: answer to msgSend
+	msgHello      = "hello"      // an instance joined the bus, or is still there; answered with msgHere
+	msgHere       = "here"       // answer to msgHello
 )
+
+// Presence: an instance that has seen no other instance on the bus for
+// peerTTL keeps its record events to itself, so that one instance on
+// PostgreSQL does not pay a NOTIFY (and the decoding of its own echo) per
+// write. Every instance says hello when its subscription becomes live and
+// every helloInterval; hearing a hello, the others answer, so a newcomer
+// learns of them at once. Any message from another instance counts.
+const (
+	helloInterval = 10 * time.Second
+	peerTTL       = 3 * helloInterval
+	// helloGrace is how long a broker whose subscription just became live
+	// assumes there are others, before their answers to its hello arrive
+	// (within milliseconds on a working bus).
+	helloGrace = 5 * time.Second
+)
+
+// peersAlive reports whether another instance was heard from within
+// peerTTL, or this broker's bus subscription is younger than helloGrace
+// (it may not have heard the others yet).
+func (b *Broker) peersAlive() bool {
+	return time.Now().UnixNano()-b.peerSeen.Load() < int64(peerTTL)
+}
+
+// busLive is called each time the bus subscription becomes live.
+func (b *Broker) busLive() {
+	// Until the others answer, assume they are there: for helloGrace, or
+	// for as long as the last one heard from still counts.
+	if grace := time.Now().Add(helloGrace - peerTTL).UnixNano(); b.peerSeen.Load() < grace {
+		b.peerSeen.Store(grace)
+	}
+	b.markBusReady()
+	_ = b.sendBus(envelope{Type: msgHello})
+}
 
 // Statuses of a msgSubscribed or msgSent reply.
 const (
@@ -128,10 +164,14 @@ func (b *Broker) sendBus(env envelope) error {
 func (b *Broker) busSender() {
 	batcher, _ := b.cfg.Bus.(BatchPublisher)
 	batch := make([][]byte, 0, maxBusBatch)
+	hello := time.NewTicker(helloInterval)
+	defer hello.Stop()
 	for {
 		select {
 		case <-b.ctx.Done():
 			return
+		case <-hello.C:
+			_ = b.sendBus(envelope{Type: msgHello})
 		case msg := <-b.busOut:
 			batch = append(batch[:0], msg)
 		drain:
@@ -178,9 +218,9 @@ func (b *Broker) busReceiver() {
 	for {
 		var err error
 		if rs, ok := b.cfg.Bus.(ReadySubscriber); ok {
-			err = rs.SubscribeReady(b.ctx, b.handleBus, b.markBusReady)
+			err = rs.SubscribeReady(b.ctx, b.handleBus, b.busLive)
 		} else {
-			b.markBusReady()
+			b.busLive()
 			err = b.cfg.Bus.Subscribe(b.ctx, b.handleBus)
 		}
 		if b.ctx.Err() != nil {
@@ -203,6 +243,11 @@ func (b *Broker) busReceiver() {
 // handleBus processes one message from the bus. It runs on the bus's
 // receive goroutine, so everything here is quick or queued.
 func (b *Broker) handleBus(msg []byte) {
+	if bytes.HasPrefix(msg, b.ownPrefix) {
+		// Our own message, back from the bus: applied locally when sent.
+		// Recognised without decoding it, as every write's event echoes.
+		return
+	}
 	var env envelope
 	if err := json.Unmarshal(msg, &env); err != nil || env.V != envelopeVersion {
 		b.stats.busInvalid.Add(1)
@@ -215,7 +260,10 @@ func (b *Broker) handleBus(msg []byte) {
 		// Our own messages were already applied locally when sent.
 		return
 	}
+	b.peerSeen.Store(time.Now().UnixNano())
 	switch env.Type {
+	case msgHello:
+		_ = b.sendBus(envelope{Type: msgHere})
 	case msgEvent:
 		if env.Event == nil || env.Event.validate() != nil {
 			b.stats.busInvalid.Add(1)

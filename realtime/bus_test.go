@@ -186,6 +186,40 @@ func busSuite(t *testing.T, pair busPair) {
 		}
 	})
 
+	t.Run("events stay local while no other instance is heard", func(t *testing.T) {
+		t.Parallel()
+		a, b := instances(t, pair)
+		if msg, err := a.b.encode(envelope{Type: msgHello}); err != nil || !bytes.HasPrefix(msg, a.b.ownPrefix) {
+			t.Fatalf("own messages are not recognised by their prefix: %s %v", msg, err)
+		}
+		ca, cb := a.connect(t), b.connect(t)
+		a.subscribe(t, "", ca.id, "posts/*")
+		b.subscribe(t, "", cb.id, "posts/*")
+		// Let the start-up hello and its answer settle, so nothing from B
+		// reaches A in the next steps, then make A believe it has heard
+		// nobody for longer than peerTTL.
+		time.Sleep(300 * time.Millisecond)
+		a.b.peerSeen.Store(time.Now().Add(-peerTTL - time.Second).UnixNano())
+		a.publish(t, "posts", "r1", "create", `{"n":1}`)
+		if f := ca.next(); !strings.Contains(f.Data, `"n":1`) {
+			t.Fatalf("A's own subscriber got %+v", f)
+		}
+		if f, ok := cb.nextWithin(200 * time.Millisecond); ok {
+			t.Fatalf("B got %+v from an instance that believes it is alone", f)
+		}
+		// B says hello (as every helloInterval); A hears it and publishes again.
+		if err := b.b.sendBus(envelope{Type: msgHello}); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, wait, "A hears B", a.b.peersAlive)
+		a.publish(t, "posts", "r1", "update", `{"n":2}`)
+		for _, c := range []*sseClient{ca, cb} {
+			if f := c.next(); !strings.Contains(f.Data, `"n":2`) {
+				t.Fatalf("got %+v, want n:2", f)
+			}
+		}
+	})
+
 	t.Run("large event", func(t *testing.T) {
 		t.Parallel()
 		a, b := instances(t, pair)

@@ -248,6 +248,16 @@ func (c *sseClient) next() sseFrame {
 	return sseFrame{}
 }
 
+// nextWithin returns the next frame if one arrives within d.
+func (c *sseClient) nextWithin(d time.Duration) (sseFrame, bool) {
+	select {
+	case f := <-c.frames:
+		return f, true
+	case <-time.After(d):
+		return sseFrame{}, false
+	}
+}
+
 // ended waits for the stream to end.
 func (c *sseClient) ended(within time.Duration) bool {
 	select {

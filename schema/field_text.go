@@ -3,6 +3,7 @@ package schema
 import (
 	"fmt"
 	"regexp"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -16,6 +17,16 @@ type TextOptions struct {
 	Pattern             string `json:"pattern"`
 	AutogeneratePattern string `json:"autogeneratePattern"`
 	PrimaryKey          bool   `json:"primaryKey"`
+
+	// gen caches the generator of AutogeneratePattern: parsing the pattern
+	// cost more than the rest of a record's validation.
+	gen atomic.Pointer[patternGenerator]
+}
+
+// patternGenerator is a compiled AutogeneratePattern.
+type patternGenerator struct {
+	pattern string
+	next    func() string // nil when the pattern is not supported
 }
 
 // Storage implements Options.
@@ -87,11 +98,19 @@ func (o *TextOptions) Generate() string {
 	if o.AutogeneratePattern == "" {
 		return ""
 	}
-	g, err := generatorFor(o.AutogeneratePattern)
-	if err != nil {
+	g := o.gen.Load()
+	if g == nil || g.pattern != o.AutogeneratePattern {
+		next, err := generatorFor(o.AutogeneratePattern)
+		if err != nil {
+			next = nil // CheckOptions reports it; nothing is generated
+		}
+		g = &patternGenerator{pattern: o.AutogeneratePattern, next: next}
+		o.gen.Store(g)
+	}
+	if g.next == nil {
 		return ""
 	}
-	return g()
+	return g.next()
 }
 
 func normalizeString(v any) (any, *FieldError) {
