@@ -355,9 +355,17 @@ func (b *Broker) remoteSubscribe(ctx context.Context, clientID string, auth Auth
 // request sends env (a msgSubscribe or msgSend, given a fresh Req here) to
 // the other instances and waits, at most Config.BusRequestTimeout, for the
 // answer of the one holding env.Client. Instances without the client stay
-// silent, so a timeout is ErrUnknownClient. what names the request in
+// silent, so a timeout is ErrUnknownClient, as is having heard from no
+// other instance lately (see peersAlive). what names the request in
 // errors.
 func (b *Broker) request(ctx context.Context, what string, env envelope) (envelope, error) {
+	if b.peerSeen.Load() != 0 && !b.peersAlive() {
+		// The bus works and no other instance is on it to hold the
+		// client: answer now rather than after BusRequestTimeout. (Before
+		// the bus was ever live, the request goes out, so that a bus that
+		// is down is reported as such.)
+		return envelope{}, ErrUnknownClient
+	}
 	env.Req = randomString(20)
 	ch := make(chan envelope, 1)
 	b.pendingMu.Lock()

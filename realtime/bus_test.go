@@ -211,6 +211,12 @@ func busSuite(t *testing.T, pair busPair) {
 		if err := b.b.sendBus(envelope{Type: msgHello}); err != nil {
 			t.Fatal(err)
 		}
+		// Believing it is alone, A also answers at once that a client it
+		// does not hold is unknown, instead of asking the bus.
+		start := time.Now()
+		if err := a.b.SetSubscriptions(context.Background(), cb.id, Auth{}, []string{"posts/*"}); !errors.Is(err, ErrUnknownClient) || time.Since(start) > 100*time.Millisecond {
+			t.Fatalf("alone: SetSubscriptions for B's client: %v after %s", err, time.Since(start))
+		}
 		eventually(t, wait, "A hears B", a.b.peersAlive)
 		a.publish(t, "posts", "r1", "update", `{"n":2}`)
 		for _, c := range []*sseClient{ca, cb} {
