@@ -122,11 +122,5 @@ func openPostgres(ctx context.Context, dsn string, maxConns int32) (*sql.DB, *pg
 		pool.Close()
 		return nil, nil, fmt.Errorf("connect postgres: %w", err)
 	}
-	db := stdlib.OpenDBFromPool(pool)
-	// database/sql keeps only 2 idle connections by default: every other
-	// one would go back to pgx's pool after each request and be taken out
-	// again for the next. Let it keep what the pool allows.
-	db.SetMaxOpenConns(int(cfg.MaxConns))
-	db.SetMaxIdleConns(int(cfg.MaxConns))
-	return db, pool, nil
+	return stdlib.OpenDBFromPool(pool), pool, nil
 }
