@@ -95,7 +95,19 @@ func (s *Server) verifyEmailToken(ctx context.Context, c *schema.Collection, tok
 	return rec, claims, nil
 }
 
-// findByEmail returns the record of c with email, or nil.
+// accountByEmail validates body's "email" and returns the record of c with
+// that address, or nil: the start of every "request-*" flow, which answers
+// the same whether or not the account exists.
+func (s *Server) accountByEmail(ctx context.Context, c *schema.Collection, body map[string]any) (*schema.Record, error) {
+	email, err := requireEmail(body, "email")
+	if err != nil {
+		return nil, err
+	}
+	return s.findByEmail(ctx, c, email)
+}
+
+// findByEmail returns the record of c with email, or nil. Matching is
+// exact, as in PocketBase without a COLLATE NOCASE email index.
 func (s *Server) findByEmail(ctx context.Context, c *schema.Collection, email string) (*schema.Record, error) {
 	rec, err := s.store.FindFirstBy(ctx, c, "email", email)
 	if errors.Is(err, store.ErrNotFound) {
@@ -119,11 +131,7 @@ func (s *Server) requestVerification(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	email, err := requireEmail(body, "email")
-	if err != nil {
-		return err
-	}
-	rec, err := s.findByEmail(r.Context(), c, email)
+	rec, err := s.accountByEmail(r.Context(), c, body)
 	if err != nil {
 		return err
 	}
@@ -169,11 +177,7 @@ func (s *Server) requestPasswordReset(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	email, err := requireEmail(body, "email")
-	if err != nil {
-		return err
-	}
-	rec, err := s.findByEmail(r.Context(), c, email)
+	rec, err := s.accountByEmail(r.Context(), c, body)
 	if err != nil {
 		return err
 	}

@@ -46,11 +46,7 @@ func (s *Server) requestOTP(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	email, err := requireEmail(body, "email")
-	if err != nil {
-		return err
-	}
-	rec, err := s.findByEmail(r.Context(), c, email)
+	rec, err := s.accountByEmail(r.Context(), c, body)
 	if err != nil {
 		return err
 	}

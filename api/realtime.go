@@ -79,22 +79,26 @@ func (s *Server) publishChanges(changes []store.Change) {
 	ctx := context.Background()
 	for _, ch := range changes {
 		c := ch.Record.Collection
-		if realtimeQuiet[c.Name] {
-			continue
-		}
-		// The event carries the whole record (hidden fields too) so that
-		// rules can be evaluated on any instance, even after a delete.
-		data := ch.Record.AppendJSON(nil, schema.EncodeOptions{ShowHidden: true})
-		if err := s.broker.Publish(ctx, realtime.Event{
-			CollectionID: c.ID, CollectionName: c.Name, RecordID: ch.Record.ID(), Action: ch.Action, Data: data,
-		}); err != nil && !errors.Is(err, realtime.ErrQueueFull) {
-			// A full queue is logged (rate-limited) and counted by the
-			// broker; logging it here too would flood the log under load.
-			s.log.Warn("realtime event not published", "collection", c.Name, "action", ch.Action, "err", err)
+		if !realtimeQuiet[c.Name] && s.broker.Wants(c.ID, c.Name) {
+			s.publishChange(ctx, ch)
 		}
 		if c.IsAuth() && ch.Action == store.ActionDelete {
 			s.broker.DropAuth(ctx, c.ID, ch.Record.ID())
 		}
+	}
+}
+
+func (s *Server) publishChange(ctx context.Context, ch store.Change) {
+	c := ch.Record.Collection
+	// The event carries the whole record (hidden fields too) so that
+	// rules can be evaluated on any instance, even after a delete.
+	data := ch.Record.AppendJSON(nil, schema.EncodeOptions{ShowHidden: true})
+	if err := s.broker.Publish(ctx, realtime.Event{
+		CollectionID: c.ID, CollectionName: c.Name, RecordID: ch.Record.ID(), Action: ch.Action, Data: data,
+	}); err != nil && !errors.Is(err, realtime.ErrQueueFull) {
+		// A full queue is logged (rate-limited) and counted by the
+		// broker; logging it here too would flood the log under load.
+		s.log.Warn("realtime event not published", "collection", c.Name, "action", ch.Action, "err", err)
 	}
 }
 

@@ -142,15 +142,11 @@ func (s *Server) enrollTOTP(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) confirmTOTP(w http.ResponseWriter, r *http.Request) error {
-	c, err := s.authCollection(r)
+	c, body, err := s.authCollectionBody(w, r)
 	if err != nil {
 		return err
 	}
 	rec, err := selfAuth(r, c)
-	if err != nil {
-		return err
-	}
-	body, err := s.readBody(w, r)
 	if err != nil {
 		return err
 	}
@@ -307,15 +303,11 @@ func (s *Server) authWithTOTP(w http.ResponseWriter, r *http.Request) error {
 // deleteTOTP disables TOTP for the authenticated record, given a current
 // code or the account password.
 func (s *Server) deleteTOTP(w http.ResponseWriter, r *http.Request) error {
-	c, err := s.authCollection(r)
+	c, body, err := s.authCollectionBody(w, r)
 	if err != nil {
 		return err
 	}
 	rec, err := selfAuth(r, c)
-	if err != nil {
-		return err
-	}
-	body, err := s.readBody(w, r)
 	if err != nil {
 		return err
 	}

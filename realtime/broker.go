@@ -312,6 +312,20 @@ func (b *Broker) WaitReady(ctx context.Context) error {
 
 func (b *Broker) markBusReady() { b.busReadyOnce.Do(func() { close(b.busReady) }) }
 
+// Wants reports whether an event of the collection (by id and name) would
+// go anywhere: a client of this instance subscribed to it, or another
+// instance on the bus. Publishers use it to skip encoding events nobody
+// can receive; a subscription made just after the check misses that
+// event, as it would had it been made just after the write.
+func (b *Broker) Wants(collectionID, collectionName string) bool {
+	if b.cfg.Bus != nil && b.peersAlive() {
+		return true
+	}
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return len(b.byCollection[collectionID]) > 0 || len(b.byCollection[collectionName]) > 0
+}
+
 // Publish queues ev for fan-out to this instance's clients and for the
 // bus (only while another instance has been heard from, see peersAlive),
 // and returns without waiting for either. When a queue is full the

@@ -581,3 +581,27 @@ func TestPostgresHealthCheck(t *testing.T) {
 		t.Fatalf("the LISTEN session was replaced %d times; health pings should keep it", n-1)
 	}
 }
+
+// TestWants: events are wanted by a local subscription to the collection
+// (by name or id) or by another instance on the bus, and by nothing else.
+func TestWants(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	if e.b.Wants("pbc_posts", "posts") {
+		t.Fatal("wanted with no subscriber and no bus")
+	}
+	c := e.connect(t)
+	e.subscribe(t, "", c.id, "posts/*")
+	if !e.b.Wants("pbc_posts", "posts") || e.b.Wants("pbc_other", "other") {
+		t.Fatal("a subscription by name is not what is wanted")
+	}
+	e.subscribe(t, "", c.id, "pbc_other/r1")
+	if !e.b.Wants("pbc_other", "other") {
+		t.Fatal("a subscription by id is not wanted")
+	}
+
+	a, _ := instances(t, memoryPair)
+	if !a.b.Wants("pbc_x", "x") {
+		t.Fatal("not wanted although another instance is on the bus")
+	}
+}
