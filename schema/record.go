@@ -104,7 +104,7 @@ func (r *Record) AppendJSON(buf []byte, opt EncodeOptions) []byte {
 			buf = append(buf, ',')
 		}
 		first = false
-		buf = strconv.AppendQuote(buf, name)
+		buf = appendString(buf, name)
 		buf = append(buf, ':')
 	}
 	if p.includes("collectionId") {
@@ -146,7 +146,7 @@ func (r *Record) AppendJSON(buf []byte, opt EncodeOptions) []byte {
 				buf = append(buf, ',')
 			}
 			n++
-			buf = strconv.AppendQuote(buf, name)
+			buf = appendString(buf, name)
 			buf = append(buf, ':')
 			eo := EncodeOptions{Projection: sub.child(name), ShowHidden: opt.ShowHidden, Hide: opt.Hide}
 			switch x := v.(type) {

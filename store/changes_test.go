@@ -5,7 +5,6 @@ import (
 	"errors"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/plinthdev/plinth/internal/testenv"
 	"github.com/plinthdev/plinth/schema"
@@ -18,11 +17,7 @@ func TestOnCommit(t *testing.T) {
 	t.Parallel()
 	testenv.Run(t, func(t *testing.T, b testenv.Backend) {
 		ctx := context.Background()
-		st, err := store.Open(ctx, store.Config{Dir: b.Dir, URL: b.URL})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer st.Close()
+		st := openStore(t, b, store.Config{})
 		var mu sync.Mutex
 		var got []string
 		st.OnCommit(func(changes []store.Change) {
@@ -34,18 +29,14 @@ func TestOnCommit(t *testing.T) {
 		})
 		users := st.Schema().Lookup("users")
 		newUser := func(email string) *schema.Record {
-			r := schema.NewRecord(users)
-			r.Set("email", email)
-			r.Set("password", "x")
-			schema.Prepare(r, true, time.Now())
-			return r
+			return newRecord(users, map[string]any{"email": email, "password": "x"})
 		}
 		ann := newUser("ann@example.com")
 		if err := st.Tx(ctx, func(tx *store.Tx) error { return tx.Insert(ctx, ann) }); err != nil {
 			t.Fatal(err)
 		}
 		boom := errors.New("boom")
-		err = st.Tx(ctx, func(tx *store.Tx) error {
+		err := st.Tx(ctx, func(tx *store.Tx) error {
 			if err := tx.Insert(ctx, newUser("ghost@example.com")); err != nil {
 				return err
 			}

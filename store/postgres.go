@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"runtime"
 	"strconv"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -103,16 +105,23 @@ func (postgresDialect) TableExists(ctx context.Context, q querier, name string) 
 	return n > 0, err
 }
 
-// openPostgres opens a pgx pool and exposes it through database/sql, so the
-// store shares one code path with SQLite while pgx keeps its per-connection
-// prepared statement cache.
+// openPostgres opens a pgx pool. Record reads and writes use it directly
+// (pgtx.go); it is also exposed through database/sql for schema changes
+// and migrations, which share their code with SQLite.
 func openPostgres(ctx context.Context, dsn string, maxConns int32) (*sql.DB, *pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, nil, fmt.Errorf("parse database url: %w", err)
 	}
-	if maxConns > 0 {
+	switch {
+	case maxConns > 0:
 		cfg.MaxConns = maxConns
+	case !strings.Contains(dsn, "pool_max_conns"):
+		// pgx's default, max(4, CPUs), suits queries that keep the CPU
+		// busy. A write transaction mostly waits, for its round trips and
+		// for the WAL flush of its COMMIT, so on a small machine writes
+		// queued for a connection while the CPUs idled (docs/benchmarks.md).
+		cfg.MaxConns = int32(max(8, 2*runtime.GOMAXPROCS(0)))
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -42,11 +41,14 @@ type Page struct {
 
 // reader is what record reads need: the reader pool or a transaction.
 type reader interface {
-	query(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+	query(ctx context.Context, q string, args ...any) (rows, error)
 	schemaSnap() *Schema
 }
 
-func (s *Store) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+func (s *Store) query(ctx context.Context, q string, args ...any) (rows, error) {
+	if s.pgPool != nil {
+		return pgQuery(ctx, s.pgPool, q, args...)
+	}
 	return s.queryRead(ctx, q, args...)
 }
 func (s *Store) schemaSnap() *Schema { return s.Schema() }
@@ -144,10 +146,12 @@ func (s *Store) list(ctx context.Context, r reader, q ListQuery) (*Page, error) 
 	if order != "" {
 		query += " ORDER BY " + order
 	}
-	query += " LIMIT " + strconv.Itoa(q.PerPage)
-	if off := (q.Page - 1) * q.PerPage; off > 0 {
-		query += " OFFSET " + strconv.Itoa(off)
-	}
+	// LIMIT and OFFSET are parameters, not literals: every page of a list
+	// shape is one statement text, prepared once. On PostgreSQL that also
+	// lets the planner settle on a generic plan after a few executions
+	// instead of planning each page anew.
+	whereArgs := len(p.Values)
+	query += " LIMIT " + p.Add(int64(q.PerPage)) + " OFFSET " + p.Add(int64((q.Page-1)*q.PerPage))
 	items, err := scanRecords(ctx, r, c, fields, query, p.Values)
 	if err != nil {
 		return nil, err
@@ -158,7 +162,7 @@ func (s *Store) list(ctx context.Context, r reader, q ListQuery) (*Page, error) 
 		if q.Page == 1 && len(items) < q.PerPage {
 			page.TotalItems = len(items)
 		} else {
-			rows, err := r.query(ctx, "SELECT COUNT(*)"+from, p.Values...)
+			rows, err := r.query(ctx, "SELECT COUNT(*)"+from, p.Values[:whereArgs]...)
 			if err != nil {
 				return nil, fmt.Errorf("count %s: %w", c.Name, err)
 			}

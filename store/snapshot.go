@@ -36,7 +36,7 @@ func (s *Store) MatchesRecord(ctx context.Context, r *schema.Record, req *filter
 		return true, nil
 	}
 	q := "SELECT 1 FROM (SELECT " + row.String() + ") AS " + quote(rootAlias) + " WHERE " + where + " LIMIT 1"
-	rows, err := s.queryRead(ctx, q, p.Values...)
+	rows, err := s.query(ctx, q, p.Values...)
 	if err != nil {
 		return false, err
 	}

@@ -18,11 +18,7 @@ func TestMatchesRecord(t *testing.T) {
 	t.Parallel()
 	testenv.Run(t, func(t *testing.T, b testenv.Backend) {
 		ctx := context.Background()
-		st, err := store.Open(ctx, store.Config{Dir: b.Dir, URL: b.URL})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer st.Close()
+		st := openStore(t, b, store.Config{})
 		var def schema.Collection
 		if err := json.Unmarshal([]byte(`{"name": "posts", "type": "base", "fields": [
 			{"name": "title", "type": "text"}, {"name": "views", "type": "number"}, {"name": "public", "type": "bool"},
@@ -36,11 +32,7 @@ func TestMatchesRecord(t *testing.T) {
 			t.Fatal(err)
 		}
 		users := st.Schema().Lookup("users")
-		ann := schema.NewRecord(users)
-		for k, v := range map[string]any{"email": "ann@example.com", "password": "x", "name": "Ann"} {
-			ann.Set(k, v)
-		}
-		schema.Prepare(ann, true, time.Now())
+		ann := newRecord(users, map[string]any{"email": "ann@example.com", "password": "x", "name": "Ann"})
 		if err := st.Tx(ctx, func(tx *store.Tx) error { return tx.Insert(ctx, ann) }); err != nil {
 			t.Fatal(err)
 		}

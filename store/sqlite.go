@@ -149,18 +149,22 @@ func openSQLite(ctx context.Context, dir string, syncMode string) (write, read *
 }
 
 func queryStrings(ctx context.Context, q querier, query string, args ...any) ([]string, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
+	return scanStrings(q.QueryContext(ctx, query, args...))
+}
+
+// scanStrings reads a one-column result of strings.
+func scanStrings(rs rows, err error) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
+	defer rs.Close()
 	var out []string
-	for rows.Next() {
+	for rs.Next() {
 		var s string
-		if err := rows.Scan(&s); err != nil {
+		if err := rs.Scan(&s); err != nil {
 			return nil, err
 		}
 		out = append(out, s)
 	}
-	return out, rows.Err()
+	return out, rs.Err()
 }

@@ -26,7 +26,8 @@ type Config struct {
 	// returns) or FULL (also against power loss, at the cost of an fsync per
 	// commit).
 	SQLiteSync string
-	// MaxConns caps the PostgreSQL pool (default: pgx's, max(4, CPUs)).
+	// MaxConns caps the PostgreSQL pool. Default: pool_max_conns from the
+	// URL, else max(8, 2×CPUs) (see openPostgres).
 	MaxConns int32
 }
 
@@ -120,11 +121,30 @@ func (s *Store) Schema() *Schema { return s.schema.Load() }
 // PoolStats reports connection pool figures for metrics: the writer's and
 // the readers' (the same pool on PostgreSQL).
 func (s *Store) PoolStats() (write, read sql.DBStats) {
+	if s.pgPool != nil {
+		// Record reads and writes take connections from the pgx pool
+		// directly, so database/sql's own figures would miss most use.
+		st := s.pgPool.Stat()
+		pool := sql.DBStats{
+			MaxOpenConnections: int(st.MaxConns()),
+			OpenConnections:    int(st.TotalConns()),
+			InUse:              int(st.AcquiredConns()),
+			Idle:               int(st.IdleConns()),
+			WaitCount:          st.EmptyAcquireCount(),
+			WaitDuration:       st.EmptyAcquireWaitTime(),
+		}
+		return pool, pool
+	}
 	return s.write.Stats(), s.read.Stats()
 }
 
 // Ping checks that the database answers.
-func (s *Store) Ping(ctx context.Context) error { return s.read.PingContext(ctx) }
+func (s *Store) Ping(ctx context.Context) error {
+	if s.pgPool != nil {
+		return s.pgPool.Ping(ctx)
+	}
+	return s.read.PingContext(ctx)
+}
 
 // stmtCache keeps prepared statements of the SQLite read pool by SQL text.
 // pgx already caches prepared statements per connection, so it is disabled

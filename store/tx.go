@@ -15,7 +15,8 @@ import (
 // Tx is a write transaction. Reads through it see its own writes.
 type Tx struct {
 	s           *Store
-	tx          *sql.Tx
+	tx          *sql.Tx // SQLite
+	pg          *pgTx   // PostgreSQL
 	snap        *Schema
 	afterCommit []func()
 	changes     []Change
@@ -27,7 +28,10 @@ type Tx struct {
 // query and exec run SQL through the writer's statement cache (SQLite):
 // preparing a statement costs more than running it, and inside a
 // transaction a statement can only be reused, not prepared for later.
-func (t *Tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+func (t *Tx) query(ctx context.Context, q string, args ...any) (rows, error) {
+	if t.pg != nil {
+		return t.pg.query(ctx, q, args...)
+	}
 	if st := t.s.writeStmts.load(q); st != nil {
 		return t.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
 	}
@@ -35,7 +39,10 @@ func (t *Tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error
 	return t.tx.QueryContext(ctx, q, args...)
 }
 
-func (t *Tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+func (t *Tx) exec(ctx context.Context, q string, args ...any) (result, error) {
+	if t.pg != nil {
+		return t.pg.exec(ctx, q, args...)
+	}
 	if st := t.s.writeStmts.load(q); st != nil {
 		return t.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 	}
@@ -59,11 +66,28 @@ func (t *Tx) AfterCommit(fn func()) { t.afterCommit = append(t.afterCommit, fn) 
 
 // Tx runs fn in a write transaction and commits when it returns nil.
 func (s *Store) Tx(ctx context.Context, fn func(tx *Tx) error) error {
+	tx := &Tx{s: s, snap: s.Schema()}
+	if s.pgPool != nil {
+		pg, err := s.beginPG(ctx)
+		if err != nil {
+			return err
+		}
+		tx.pg = pg
+		if err := fn(tx); err != nil {
+			pg.rollback()
+			return err
+		}
+		if err := pg.commit(ctx); err != nil {
+			return err
+		}
+		s.committed(tx)
+		return nil
+	}
 	sqlTx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	tx := &Tx{s: s, tx: sqlTx, snap: s.Schema()}
+	tx.tx = sqlTx
 	// Once the connection is free again, prepare what ran unprepared (on
 	// SQLite's single writer connection, preparing inside the transaction
 	// would wait for itself).
@@ -79,6 +103,13 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *Tx) error) error {
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	s.committed(tx)
+	return nil
+}
+
+// committed tells the commit listeners and the transaction's AfterCommit
+// functions of a committed transaction.
+func (s *Store) committed(tx *Tx) {
 	if len(tx.changes) > 0 {
 		if fns := s.onCommit.Load(); fns != nil {
 			for _, fn := range *fns {
@@ -89,7 +120,6 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *Tx) error) error {
 	for _, f := range tx.afterCommit {
 		f()
 	}
-	return nil
 }
 
 // List returns one page of records as the transaction sees them.
@@ -312,7 +342,7 @@ func (t *Tx) existingIDs(ctx context.Context, c *schema.Collection, ids []string
 		marks[i] = t.s.dialect.Placeholder(i + 1)
 		args[i] = id
 	}
-	found, err := queryStrings(ctx, t.tx, `SELECT "id" FROM `+quote(c.Name)+` WHERE "id" IN (`+strings.Join(marks, ", ")+")", args...)
+	found, err := scanStrings(t.query(ctx, `SELECT "id" FROM `+quote(c.Name)+` WHERE "id" IN (`+strings.Join(marks, ", ")+")", args...))
 	if err != nil {
 		return nil, fmt.Errorf("check relations to %s: %w", c.Name, err)
 	}
@@ -425,7 +455,7 @@ func (s *Store) Truncate(ctx context.Context, c *schema.Collection) error {
 	}
 	return s.Tx(ctx, func(tx *Tx) error {
 		if len(tx.snap.ReferencesTo(c)) == 0 && !s.observesDeletes(c) {
-			if _, err := tx.tx.ExecContext(ctx, "DELETE FROM "+quote(c.Name)); err != nil {
+			if _, err := tx.exec(ctx, "DELETE FROM "+quote(c.Name)); err != nil {
 				return err
 			}
 			if c.IsAuth() {

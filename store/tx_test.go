@@ -1,0 +1,128 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/plinthdev/plinth/internal/testenv"
+	"github.com/plinthdev/plinth/schema"
+	"github.com/plinthdev/plinth/store"
+)
+
+// TestTxEdges covers how write transactions end: with no statement, with
+// a failing first statement (on PostgreSQL it travels with BEGIN), rolled
+// back after a write, and cancelled midway. Each is repeated more often than
+// the pool has connections, so a connection left inside a transaction or
+// never released would make a later one fail or hang.
+func TestTxEdges(t *testing.T) {
+	t.Parallel()
+	testenv.Run(t, func(t *testing.T, b testenv.Backend) {
+		ctx, cancelAll := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancelAll()
+		st := openStore(t, b, store.Config{MaxConns: 2})
+		users := st.Schema().Lookup("users")
+		newUser := func(id string) *schema.Record {
+			return newRecord(users, map[string]any{"id": id, "email": id + "@example.com", "password": "x"})
+		}
+		exists := func(id string) bool {
+			t.Helper()
+			_, err := st.FindOne(ctx, users, id, nil)
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				t.Fatal(err)
+			}
+			return err == nil
+		}
+		if err := st.Tx(ctx, func(tx *store.Tx) error { return tx.Insert(ctx, newUser("first0000000001")) }); err != nil {
+			t.Fatal(err)
+		}
+		boom := errors.New("boom")
+		for i := range 5 {
+			if err := st.Tx(ctx, func(*store.Tx) error { return nil }); err != nil {
+				t.Fatalf("empty tx %d: %v", i, err)
+			}
+
+			// A duplicate id fails the first statement: a field error.
+			err := st.Tx(ctx, func(tx *store.Tx) error { return tx.Insert(ctx, newUser("first0000000001")) })
+			var fe schema.Errors
+			if !errors.As(err, &fe) {
+				t.Fatalf("duplicate insert %d: want field errors, got %v", i, err)
+			}
+
+			// A write followed by an error is rolled back.
+			id := "rolled000000000"[:14] + string(rune('a'+i))
+			err = st.Tx(ctx, func(tx *store.Tx) error {
+				if err := tx.Insert(ctx, newUser(id)); err != nil {
+					return err
+				}
+				return boom
+			})
+			if !errors.Is(err, boom) {
+				t.Fatalf("rollback %d: %v", i, err)
+			}
+			if exists(id) {
+				t.Fatalf("rolled-back record %s exists", id)
+			}
+
+			// A context cancelled after the first statement ends the
+			// transaction without its second write.
+			id2 := "cancel000000000"[:14] + string(rune('a'+i))
+			cctx, cancel := context.WithCancel(ctx)
+			err = st.Tx(cctx, func(tx *store.Tx) error {
+				if err := tx.Insert(cctx, newUser(id2)); err != nil {
+					return err
+				}
+				cancel()
+				return tx.Insert(cctx, newUser(id2+"x"))
+			})
+			cancel()
+			if err == nil {
+				t.Fatalf("cancelled tx %d committed", i)
+			}
+			if exists(id2) || exists(id2+"x") {
+				t.Fatalf("cancelled tx %d left records", i)
+			}
+		}
+		if !exists("first0000000001") {
+			t.Fatal("committed record missing")
+		}
+	})
+}
+
+// TestViewValueTypes reads a view whose columns are integers, numerics and
+// booleans computed by the database, not stored by Plinth, so their values
+// come back in the database's own types.
+func TestViewValueTypes(t *testing.T) {
+	t.Parallel()
+	testenv.Run(t, func(t *testing.T, b testenv.Backend) {
+		ctx := context.Background()
+		st := openStore(t, b, store.Config{})
+		r := newRecord(st.Schema().Lookup("users"), map[string]any{"email": "abcd@example.com", "password": "x", "verified": true})
+		if err := st.Tx(ctx, func(tx *store.Tx) error { return tx.Insert(ctx, r) }); err != nil {
+			t.Fatal(err)
+		}
+		q := `SELECT id, CAST(LENGTH(email) AS INTEGER) AS n, CAST(2.5 AS NUMERIC) AS x, verified AS v, email AS e FROM users`
+		v, err := st.SaveCollection(ctx, &schema.Collection{Name: "user_stats", Type: schema.TypeView, ViewQuery: q, ListRule: new(string)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, err := st.List(ctx, store.ListQuery{Collection: v})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Items) != 1 {
+			t.Fatalf("got %d rows", len(page.Items))
+		}
+		got := page.Items[0]
+		wantN, wantX := any(16.0), any(2.5)
+		if b.Name == "sqlite" {
+			// SQLite declares no type for computed columns, so the view
+			// makes them text fields.
+			wantN, wantX = "16", "2.5"
+		}
+		if got.Get("n") != wantN || got.Get("x") != wantX || got.Get("v") != true || got.Get("e") != "abcd@example.com" {
+			t.Fatalf("view row: n=%#v x=%#v v=%#v e=%#v", got.Get("n"), got.Get("x"), got.Get("v"), got.Get("e"))
+		}
+	})
+}
