@@ -65,45 +65,61 @@ func (t *Tx) Schema() *Schema { return t.snap }
 func (t *Tx) AfterCommit(fn func()) { t.afterCommit = append(t.afterCommit, fn) }
 
 // Tx runs fn in a write transaction and commits when it returns nil.
-func (s *Store) Tx(ctx context.Context, fn func(tx *Tx) error) error {
+func (s *Store) Tx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	tx := &Tx{s: s, snap: s.Schema()}
 	if s.pgPool != nil {
-		pg, err := s.beginPG(ctx)
-		if err != nil {
+		if tx.pg, err = s.beginPG(ctx); err != nil {
 			return err
 		}
-		tx.pg = pg
-		if err := fn(tx); err != nil {
-			pg.rollback()
-			return err
+	} else {
+		if tx.tx, err = s.write.BeginTx(ctx, nil); err != nil {
+			return fmt.Errorf("begin: %w", err)
 		}
-		if err := pg.commit(ctx); err != nil {
-			return err
-		}
-		s.committed(tx)
-		return nil
+		// Once the connection is free again, prepare what ran unprepared
+		// (on SQLite's single writer connection, preparing inside the
+		// transaction would wait for itself).
+		defer func() {
+			for _, q := range tx.unprepared {
+				s.writeStmts.get(ctx, s.write, q)
+			}
+		}()
 	}
-	sqlTx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	tx.tx = sqlTx
-	// Once the connection is free again, prepare what ran unprepared (on
-	// SQLite's single writer connection, preparing inside the transaction
-	// would wait for itself).
+	// If fn panics (a hook's code, say), the connection must not stay
+	// inside the transaction: on SQLite it is the only writer.
+	ended := false
 	defer func() {
-		for _, q := range tx.unprepared {
-			s.writeStmts.get(ctx, s.write, q)
+		if !ended {
+			tx.rollback()
 		}
 	}()
-	if err := fn(tx); err != nil {
-		sqlTx.Rollback()
+	err = fn(tx)
+	ended = true
+	if err != nil {
+		tx.rollback()
 		return err
 	}
-	if err := sqlTx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
+	if err := tx.commit(ctx); err != nil {
+		return err
 	}
 	s.committed(tx)
+	return nil
+}
+
+func (t *Tx) rollback() {
+	if t.pg != nil {
+		t.pg.rollback()
+		return
+	}
+	t.tx.Rollback()
+}
+
+func (t *Tx) commit(ctx context.Context) error {
+	if t.pg != nil {
+		return t.pg.commit(ctx)
+	}
+	if err := t.tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
 	return nil
 }
 

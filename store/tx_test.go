@@ -13,7 +13,7 @@ import (
 
 // TestTxEdges covers how write transactions end: with no statement, with
 // a failing first statement (on PostgreSQL it travels with BEGIN), rolled
-// back after a write, and cancelled midway. Each is repeated more often than
+// back after a write, by a panic, and cancelled midway. Each is repeated more often than
 // the pool has connections, so a connection left inside a transaction or
 // never released would make a later one fail or hang.
 func TestTxEdges(t *testing.T) {
@@ -63,6 +63,26 @@ func TestTxEdges(t *testing.T) {
 			}
 			if exists(id) {
 				t.Fatalf("rolled-back record %s exists", id)
+			}
+
+			// A panic inside the transaction (a hook's, say) rolls it back
+			// and gives the connection back.
+			id3 := "panics000000000"[:14] + string(rune('a'+i))
+			func() {
+				defer func() {
+					if recover() == nil {
+						t.Fatal("no panic")
+					}
+				}()
+				st.Tx(ctx, func(tx *store.Tx) error {
+					if err := tx.Insert(ctx, newUser(id3)); err != nil {
+						return err
+					}
+					panic("hook")
+				})
+			}()
+			if exists(id3) {
+				t.Fatalf("record %s of a panicked tx exists", id3)
 			}
 
 			// A context cancelled after the first statement ends the
