@@ -328,13 +328,9 @@ func (s *Server) impersonate(w http.ResponseWriter, r *http.Request) error {
 }
 
 // tokenRefreshable reports whether the request's auth token may be
-// refreshed (impersonation tokens may not). The token was verified by
-// loadAuth, which set the request's auth record from this same header.
-func (s *Server) tokenRefreshable(r *http.Request) bool {
-	token := strings.TrimSpace(r.Header.Get("Authorization"))
-	if len(token) > 7 && strings.EqualFold(token[:7], "bearer ") {
-		token = strings.TrimSpace(token[7:])
-	}
-	claims, err := auth.PeekClaims(token)
-	return err == nil && claims.Refreshable && claims.Type == auth.TypeAuth
+// refreshed (impersonation tokens may not), from the claims loadAuth
+// verified.
+func tokenRefreshable(r *http.Request) bool {
+	claims := authClaims(r)
+	return claims != nil && claims.Refreshable && claims.Type == auth.TypeAuth
 }

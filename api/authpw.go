@@ -172,7 +172,7 @@ func (s *Server) authRefresh(w http.ResponseWriter, r *http.Request) error {
 	if rec.Collection.ID != c.ID {
 		return forbidden("The authorized record belongs to another collection.")
 	}
-	if !s.tokenRefreshable(r) {
+	if !tokenRefreshable(r) {
 		return forbidden("The current auth token is not refreshable.")
 	}
 	opts := c.Auth
@@ -204,7 +204,7 @@ func (s *Server) writeAuthToken(w http.ResponseWriter, r *http.Request, rec *sch
 	}
 	ro.enc.viewer = rec
 	buf := []byte(`{"token":`)
-	buf = strconv.AppendQuote(buf, token)
+	buf = strconv.AppendQuote(buf, token) // base64url and dots: plain ASCII
 	buf = append(buf, `,"record":`...)
 	buf = rec.AppendJSON(buf, ro.enc.schemaOptions())
 	if len(meta) > 0 {

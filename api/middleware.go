@@ -117,8 +117,8 @@ func (s *Server) loadAuth(next http.Handler) http.Handler {
 			}
 			r = r.WithContext(withAPIKey(r.Context(), k))
 		} else if token != "" {
-			if rec, _, err := s.tokens.Verify(r.Context(), token, auth.TypeAuth); err == nil {
-				r = r.WithContext(withAuth(r.Context(), rec))
+			if rec, claims, err := s.tokens.Verify(r.Context(), token, auth.TypeAuth); err == nil {
+				r = r.WithContext(withAuth(r.Context(), rec, claims))
 			}
 		}
 		next.ServeHTTP(w, r)

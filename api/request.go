@@ -23,14 +23,30 @@ const (
 	apiKeyKey
 )
 
-// authRecord returns the authenticated record of the request, or nil.
-func authRecord(r *http.Request) *schema.Record {
-	rec, _ := r.Context().Value(authKey).(*schema.Record)
-	return rec
+// requestAuth is what loadAuth learnt from a request's verified token.
+type requestAuth struct {
+	record *schema.Record
+	claims *auth.Claims
 }
 
-func withAuth(ctx context.Context, rec *schema.Record) context.Context {
-	return context.WithValue(ctx, authKey, rec)
+// authRecord returns the authenticated record of the request, or nil.
+func authRecord(r *http.Request) *schema.Record {
+	if a, _ := r.Context().Value(authKey).(*requestAuth); a != nil {
+		return a.record
+	}
+	return nil
+}
+
+// authClaims returns the claims of the request's verified token, or nil.
+func authClaims(r *http.Request) *auth.Claims {
+	if a, _ := r.Context().Value(authKey).(*requestAuth); a != nil {
+		return a.claims
+	}
+	return nil
+}
+
+func withAuth(ctx context.Context, rec *schema.Record, claims *auth.Claims) context.Context {
+	return context.WithValue(ctx, authKey, &requestAuth{record: rec, claims: claims})
 }
 
 // requestAPIKey returns the verified API key of the request, or nil.

@@ -106,17 +106,6 @@ func (t *Tokens) IssueEmail(r *schema.Record, typ string, d time.Duration, email
 	return s, nil
 }
 
-// PeekClaims decodes a token's claims WITHOUT verifying it. Use it only on
-// a token that was verified earlier in the same request (to read a claim
-// such as refreshable without a second database read).
-func PeekClaims(token string) (*Claims, error) {
-	var claims Claims
-	if _, _, err := jwt.NewParser().ParseUnverified(token, &claims); err != nil {
-		return nil, ErrInvalidToken
-	}
-	return &claims, nil
-}
-
 // Verify checks a token of type typ and returns its record and claims.
 func (t *Tokens) Verify(ctx context.Context, token, typ string) (*schema.Record, *Claims, error) {
 	var claims Claims
