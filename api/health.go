@@ -14,11 +14,14 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) error {
 	if err := s.store.Ping(ctx); err != nil {
 		return &Error{Status: http.StatusServiceUnavailable, Message: "The database is unavailable.", Cause: err}
 	}
-	data := map[string]any{}
-	if isSuperuser(authRecord(r)) {
-		data["version"] = s.cfg.Version
-		data["database"] = s.store.Dialect().Name()
+	if !isSuperuser(authRecord(r)) {
+		// Load balancers poll this: the common answer is written as is.
+		writeRaw(w, http.StatusOK, healthyBody)
+		return nil
 	}
+	data := map[string]any{"version": s.cfg.Version, "database": s.store.Dialect().Name()}
 	writeJSON(w, http.StatusOK, map[string]any{"code": 200, "message": "API is healthy.", "data": data})
 	return nil
 }
+
+var healthyBody = []byte(`{"code":200,"data":{},"message":"API is healthy."}`)

@@ -143,7 +143,20 @@ func (s *Store) Ping(ctx context.Context) error {
 	if s.pgPool != nil {
 		return s.pgPool.Ping(ctx)
 	}
-	return s.read.PingContext(ctx)
+	// database/sql's Ping on SQLite parses "select 1" every time; a cached
+	// statement does the same check without the parse.
+	rs, err := s.queryRead(ctx, "SELECT 1")
+	if err != nil {
+		return err
+	}
+	defer rs.Close()
+	if !rs.Next() {
+		if err := rs.Err(); err != nil {
+			return err
+		}
+		return errors.New("ping: no row")
+	}
+	return rs.Close()
 }
 
 // stmtCache keeps prepared statements of the SQLite read pool by SQL text.
