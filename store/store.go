@@ -149,14 +149,11 @@ func (s *Store) Ping(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	defer rs.Close()
-	if !rs.Next() {
-		if err := rs.Err(); err != nil {
-			return err
-		}
-		return errors.New("ping: no row")
+	found := rs.Next()
+	if err := errors.Join(rs.Err(), rs.Close()); err != nil || found {
+		return err
 	}
-	return rs.Close()
+	return errors.New("ping: no row")
 }
 
 // stmtCache keeps prepared statements of the SQLite read pool by SQL text.

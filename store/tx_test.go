@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"runtime"
 	"testing"
 	"time"
 
@@ -107,7 +108,42 @@ func TestTxEdges(t *testing.T) {
 		if !exists("first0000000001") {
 			t.Fatal("committed record missing")
 		}
+
+		// A failed statement whose error fn swallows: PostgreSQL has
+		// aborted the transaction and answers COMMIT with a rollback,
+		// which must surface as an error with nothing written. SQLite
+		// keeps the transaction and commits the statements that worked.
+		err := st.Tx(ctx, func(tx *store.Tx) error {
+			if err := tx.Insert(ctx, newUser("swallowed000001")); err != nil {
+				return err
+			}
+			_ = tx.Insert(ctx, newUser("first0000000001")) // duplicate id
+			return nil
+		})
+		if b.Name == "postgres" {
+			if err == nil || exists("swallowed000001") {
+				t.Fatalf("commit of an aborted transaction: err %v, record kept %v", err, exists("swallowed000001"))
+			}
+		} else if err != nil || !exists("swallowed000001") {
+			t.Fatalf("SQLite commit after a failed statement: err %v", err)
+		}
 	})
+}
+
+// TestPostgresPoolSize: the pool defaults to max(8, 2 × CPUs) connections,
+// and pool_max_conns in the URL wins over the default.
+func TestPostgresPoolSize(t *testing.T) {
+	t.Parallel()
+	b := testenv.New(t, "postgres")
+	st := openStore(t, b, store.Config{})
+	if pool, _ := st.PoolStats(); pool.MaxOpenConnections != max(8, 2*runtime.GOMAXPROCS(0)) {
+		t.Errorf("default pool size %d, want max(8, 2 × CPUs)", pool.MaxOpenConnections)
+	}
+	b.URL += "&pool_max_conns=3"
+	st = openStore(t, b, store.Config{})
+	if pool, _ := st.PoolStats(); pool.MaxOpenConnections != 3 {
+		t.Errorf("pool size with pool_max_conns=3: %d", pool.MaxOpenConnections)
+	}
 }
 
 // TestViewValueTypes reads a view whose columns are integers, numerics and
