@@ -38,8 +38,17 @@ type Config struct {
 	DatabaseURL string
 	// SQLiteSync is SQLite's synchronous mode, NORMAL (default) or FULL.
 	SQLiteSync string
-	// MaxBodyBytes caps request bodies (default 32 MiB).
+	// MaxBodyBytes caps a multipart body with file uploads (default 32 MiB).
 	MaxBodyBytes int64
+	// MaxRecordBodyBytes caps the JSON body of a record write (default
+	// 1 MiB, raised per collection by its editor and json fields' caps).
+	MaxRecordBodyBytes int64
+	// MaxAuthBodyBytes caps the bodies of auth flows and the other small
+	// endpoints (default 16 KiB).
+	MaxAuthBodyBytes int64
+	// MaxAdminBodyBytes caps collection, import and settings bodies
+	// (default 8 MiB).
+	MaxAdminBodyBytes int64
 	// BcryptCost is the cost of new password hashes (default 10).
 	BcryptCost int
 	// Pprof exposes /debug/pprof/ (default off).
@@ -155,6 +164,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	api.RegisterRuntime(reg)
 	srv := api.New(st, tokens, log, reg, api.Config{
 		MaxBodyBytes: cfg.MaxBodyBytes, BcryptCost: cfg.BcryptCost, Pprof: cfg.Pprof, Version: Version,
+		MaxRecordBodyBytes: cfg.MaxRecordBodyBytes, MaxAuthBodyBytes: cfg.MaxAuthBodyBytes, MaxAdminBodyBytes: cfg.MaxAdminBodyBytes,
 		Files:  fileStore,
 		Sealer: sealer, RateLimitStore: limits, DisableRateLimits: cfg.DisableRateLimits,
 		RealtimeBus: bus, RealtimeIdleTimeout: cfg.RealtimeIdleTimeout,

@@ -45,9 +45,7 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request) error {
 	if !bs.Enabled {
 		return forbidden("Batch requests are not allowed.")
 	}
-	if bs.MaxBodySize > 0 {
-		r.Body = http.MaxBytesReader(w, r.Body, bs.MaxBodySize)
-	}
+	// The body's size limits come from the route (batchLimits).
 	ctx, cancel := context.WithTimeout(r.Context(), seconds(bs.Timeout, 30*time.Second))
 	defer cancel()
 	r = r.WithContext(ctx)

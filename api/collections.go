@@ -3,7 +3,6 @@ package api
 import (
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"sort"
 	"strconv"
@@ -139,19 +138,6 @@ func (s *Server) viewCollection(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, c)
 	return nil
-}
-
-// readRaw reads the whole (size-limited) body.
-func (s *Server) readRaw(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, err
-		}
-		return nil, badRequest("Failed to read the request body.", err)
-	}
-	return data, nil
 }
 
 // unmarshalCollection decodes a collection, naming an unknown field type.

@@ -57,7 +57,7 @@ func toError(err error) *Error {
 	var fe *filter.Error
 	var ee *record.ExpandError
 	var mbe *http.MaxBytesError
-	var fna *record.ErrFilterNotAllowed
+	var fna *filter.NotAllowedError
 	switch {
 	case errors.As(err, &fna):
 		return forbidden("Only superusers can filter or sort by " + fna.What + ".")

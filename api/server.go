@@ -21,10 +21,30 @@ import (
 
 const superusersID = auth.SuperusersID
 
+// The default body limits of Config.
+const (
+	DefaultMaxBodyBytes       = 32 << 20
+	DefaultMaxRecordBodyBytes = 1 << 20
+	DefaultMaxAuthBodyBytes   = 16 << 10
+	DefaultMaxAdminBodyBytes  = 8 << 20
+)
+
 // Config tunes the API.
 type Config struct {
-	// MaxBodyBytes caps request bodies (default 32 MiB).
+	// MaxBodyBytes caps a multipart body with file uploads: record writes
+	// and batches (default 32 MiB, PocketBase's default body limit).
 	MaxBodyBytes int64
+	// MaxRecordBodyBytes caps the JSON body of a record create or update
+	// (default 1 MiB), raised per collection by the size caps of its editor
+	// and json fields up to MaxBodyBytes; a JSON batch may carry four.
+	// Decoded JSON costs up to about 50 times its size in memory.
+	MaxRecordBodyBytes int64
+	// MaxAuthBodyBytes caps the body of every other endpoint that reads
+	// one: auth flows, TOTP, API keys, file tokens (default 16 KiB).
+	MaxAuthBodyBytes int64
+	// MaxAdminBodyBytes caps the JSON bodies of superuser endpoints:
+	// collections, their import and the settings (default 8 MiB).
+	MaxAdminBodyBytes int64
 	// MaxBatchRequests caps the requests of one batch (default 50).
 	MaxBatchRequests int
 	// BcryptCost is the cost of new password hashes (default 10).
@@ -82,7 +102,16 @@ type Server struct {
 // New builds the API server. reg receives the HTTP and database metrics.
 func New(st *store.Store, tokens *auth.Tokens, log *slog.Logger, reg *prometheus.Registry, cfg Config) *Server {
 	if cfg.MaxBodyBytes <= 0 {
-		cfg.MaxBodyBytes = 32 << 20
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.MaxRecordBodyBytes <= 0 {
+		cfg.MaxRecordBodyBytes = DefaultMaxRecordBodyBytes
+	}
+	if cfg.MaxAuthBodyBytes <= 0 {
+		cfg.MaxAuthBodyBytes = DefaultMaxAuthBodyBytes
+	}
+	if cfg.MaxAdminBodyBytes <= 0 {
+		cfg.MaxAdminBodyBytes = DefaultMaxAdminBodyBytes
 	}
 	if cfg.MaxBatchRequests <= 0 {
 		cfg.MaxBatchRequests = 50
@@ -142,19 +171,19 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /metrics", s.metrics.handler())
 
 	mux.Handle("GET /api/collections", s.superusersOnly(s.listCollections))
-	mux.Handle("POST /api/collections", s.superusersOnly(s.createCollection))
-	mux.Handle("PUT /api/collections/import", s.superusersOnly(s.importCollections))
+	mux.Handle("POST /api/collections", s.withBodyLimits(s.adminLimits, s.superusersOnly(s.createCollection)))
+	mux.Handle("PUT /api/collections/import", s.withBodyLimits(s.adminLimits, s.superusersOnly(s.importCollections)))
 	mux.Handle("GET /api/collections/{collection}", s.superusersOnly(s.viewCollection))
-	mux.Handle("PATCH /api/collections/{collection}", s.superusersOnly(s.updateCollection))
+	mux.Handle("PATCH /api/collections/{collection}", s.withBodyLimits(s.adminLimits, s.superusersOnly(s.updateCollection)))
 	mux.Handle("DELETE /api/collections/{collection}", s.superusersOnly(s.deleteCollection))
 	mux.Handle("DELETE /api/collections/{collection}/truncate", s.superusersOnly(s.truncateCollection))
 
 	mux.Handle("GET /api/collections/{collection}/records", s.handle(s.listRecords))
-	mux.Handle("POST /api/collections/{collection}/records", s.handle(s.createRecord))
+	mux.Handle("POST /api/collections/{collection}/records", s.withBodyLimits(s.recordLimits, s.handle(s.createRecord)))
 	mux.Handle("GET /api/collections/{collection}/records/{id}", s.handle(s.viewRecord))
-	mux.Handle("PATCH /api/collections/{collection}/records/{id}", s.handle(s.updateRecord))
+	mux.Handle("PATCH /api/collections/{collection}/records/{id}", s.withBodyLimits(s.recordLimits, s.handle(s.updateRecord)))
 	mux.Handle("DELETE /api/collections/{collection}/records/{id}", s.handle(s.deleteRecord))
-	mux.Handle("POST /api/batch", s.handle(s.batch))
+	mux.Handle("POST /api/batch", s.withBodyLimits(s.batchLimits, s.handle(s.batch)))
 	mux.Handle("GET /api/files/{collection}/{recordId}/{filename}", s.handle(s.serveFile)) // and HEAD
 	mux.Handle("POST /api/files/token", s.handle(s.fileToken))
 
@@ -176,7 +205,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /api/collections/{collection}/auth-with-totp", s.handle(s.authWithTOTP))
 
 	mux.Handle("GET /api/settings", s.superusersOnly(s.getSettings))
-	mux.Handle("PATCH /api/settings", s.superusersOnly(s.patchSettings))
+	mux.Handle("PATCH /api/settings", s.withBodyLimits(s.adminLimits, s.superusersOnly(s.patchSettings)))
 	mux.Handle("GET /api/dev/mails", s.superusersOnly(s.listDevMails))
 	mux.Handle("GET /api/dev/mails/{id}", s.superusersOnly(s.viewDevMail))
 

@@ -30,6 +30,9 @@ type Env struct {
 	Request    *RequestInfo       // nil: @request.* is an error "not available here"
 	Current    *schema.Record     // for :changed (the stored record during update); may be nil
 	Now        time.Time
+	// Client, when set, marks the expression as written by an API client
+	// and polices it (see Client); rules are compiled without one.
+	Client *Client
 }
 
 // Compile compiles e to a boolean SQL expression for env.Dialect, adding
@@ -52,6 +55,7 @@ func Compile(e Expr, env *Env, p *Params) (string, error) {
 	if p.Dialect == nil {
 		p.Dialect = c.d
 	}
+	p.ClientCost += c.cost
 	return finalize(sql, c.vals, p), nil
 }
 
@@ -85,6 +89,7 @@ type compiler struct {
 	checking bool // Check: @request.auth paths are not validated
 	colls    map[string]*collJoin
 	order    []string
+	cost     int // relation joins so far, weighed (see Client.MaxCost)
 }
 
 type collJoin struct {
@@ -125,12 +130,15 @@ func (c *compiler) bind(v any) string {
 	return marker(len(c.vals) - 1)
 }
 
-func (c *compiler) newAlias(prefix string) string {
+func (c *compiler) newAlias(prefix string) string { return quoteIdent(c.newAliasName(prefix)) }
+
+// newAliasName is a fresh table alias, unquoted.
+func (c *compiler) newAliasName(prefix string) string {
 	for {
 		c.nalias++
 		a := prefix + strconv.Itoa(c.nalias)
 		if a != c.env.Alias {
-			return quoteIdent(a)
+			return a
 		}
 	}
 }

@@ -65,6 +65,10 @@ var (
 type Params struct {
 	Dialect Dialect
 	Values  []any
+	// ClientCost sums the costs of the client expressions compiled into
+	// these parameters (see Client.MaxCost): 0 when they join nothing, so
+	// the caller can tell a cheap query from one worth rationing.
+	ClientCost int
 }
 
 // Add appends v and returns its placeholder: "?" for SQLite, "$N" for

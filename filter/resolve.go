@@ -42,6 +42,9 @@ func (c *compiler) operand(o Operand) (*operand, error) {
 func (c *compiler) ident(id *Ident) (*operand, error) {
 	head := id.Path[0]
 	if strings.HasPrefix(head, "@") {
+		if c.policed() && (head == "@request" || head == "@collection") {
+			return nil, &NotAllowedError{Pos: id.P, What: head}
+		}
 		switch head {
 		case "@request":
 			return c.request(id)
@@ -108,6 +111,10 @@ func (c *compiler) path(id *Ident, coll *schema.Collection, alias string, segs [
 	cur := alias
 	var out *operand
 	lengthDone := false
+	nested := 0 // multi-valued relation hops of this path
+	if multi {
+		nested = 1
+	}
 	for i := 0; i < len(segs); i++ {
 		seg := segs[i]
 		last := i == len(segs)-1
@@ -117,12 +124,22 @@ func (c *compiler) path(id *Ident, coll *schema.Collection, alias string, segs [
 				if hops++; hops > MaxHops {
 					return nil, errorf(id.P, "too many relation hops in %q (max %d)", id.Name, MaxHops)
 				}
-				t := c.newAlias("_fr")
+				nested++
+				if err := c.hop(id, nested); err != nil {
+					return nil, err
+				}
+				tName := c.newAliasName("_fr")
+				t := quoteIdent(tName)
 				src.from = append(src.from, quoteIdent(back.Name)+" AS "+t)
 				if field.Multiple() {
 					src.where = append(src.where, c.d.arrayContains(t+"."+quoteIdent(field.Name), cur+`."id"`))
 				} else {
 					src.where = append(src.where, t+"."+quoteIdent(field.Name)+" = "+cur+`."id"`)
+				}
+				if cond, err := c.readable(id, back, tName); err != nil {
+					return nil, err
+				} else if cond != "" {
+					src.where = append(src.where, cond)
 				}
 				if last && id.Modifier == "length" {
 					if multi {
@@ -145,6 +162,9 @@ func (c *compiler) path(id *Ident, coll *schema.Collection, alias string, segs [
 		if !schema.ValidIdentifier(f.Name) {
 			return nil, errorf(id.P, "invalid field name %q", f.Name)
 		}
+		if f.Hidden && c.policed() {
+			return nil, &NotAllowedError{Pos: id.P, What: "hidden field " + f.Name}
+		}
 		col := cur + "." + quoteIdent(f.Name)
 		st := f.Storage()
 		if !last {
@@ -156,7 +176,14 @@ func (c *compiler) path(id *Ident, coll *schema.Collection, alias string, segs [
 				if hops++; hops > MaxHops {
 					return nil, errorf(id.P, "too many relation hops in %q (max %d)", id.Name, MaxHops)
 				}
-				t := c.newAlias("_fr")
+				if st == schema.StoreJSONArray {
+					nested++
+				}
+				if err := c.hop(id, nested); err != nil {
+					return nil, err
+				}
+				tName := c.newAliasName("_fr")
+				t := quoteIdent(tName)
 				if st == schema.StoreJSONArray {
 					j := c.newAlias("_fj")
 					src.from = append(src.from, c.d.each(col, j), quoteIdent(target.Name)+" AS "+t)
@@ -165,6 +192,11 @@ func (c *compiler) path(id *Ident, coll *schema.Collection, alias string, segs [
 				} else {
 					src.from = append(src.from, quoteIdent(target.Name)+" AS "+t)
 					src.where = append(src.where, t+`."id" = `+col)
+				}
+				if cond, err := c.readable(id, target, tName); err != nil {
+					return nil, err
+				} else if cond != "" {
+					src.where = append(src.where, cond)
 				}
 				cur, coll = t, target
 				continue
@@ -198,6 +230,14 @@ func (c *compiler) path(id *Ident, coll *schema.Collection, alias string, segs [
 		case schema.StoreJSON:
 			out = c.jsonOperand(id.P, col, nil)
 		default:
+			if f.Name == "email" && coll.IsAuth() && c.policed() {
+				guarded, err := c.emailColumn(id, coll, unquote(cur), col)
+				if err != nil {
+					return nil, err
+				}
+				out = c.column(id.P, guarded, storageType(st))
+				break
+			}
 			out = c.column(id.P, col, storageType(st))
 			// Columns of real tables are NOT NULL; view columns may be NULL.
 			out.notNull = len(src.from) == 0 && !coll.IsView()
@@ -234,6 +274,9 @@ func (c *compiler) jsonOperand(pos int, col string, keys []string) *operand {
 		return c.d.jsonExtract(col, path, as)
 	}}
 }
+
+// unquote is a generated or validated alias without its quotes.
+func unquote(alias string) string { return strings.Trim(alias, `"`) }
 
 // backRelation resolves "<collection>_via_<field>" seen from coll.
 func (c *compiler) backRelation(coll *schema.Collection, seg string) (*schema.Collection, *schema.Field, bool) {

@@ -95,5 +95,6 @@ func CompileSort(sort string, env *Env, p *Params) (string, error) {
 	if p.Dialect == nil {
 		p.Dialect = c.d
 	}
+	p.ClientCost += c.cost
 	return finalize(strings.Join(parts, ", "), c.vals, p), nil
 }

@@ -137,6 +137,9 @@ type Config struct {
 	MaxSubscriptions int
 	// MaxTopicLength in bytes. Default 2500 (PocketBase's limit).
 	MaxTopicLength int
+	// MaxOptionSets bounds the distinct options among one client's
+	// subscriptions. Default DefaultMaxOptionSets.
+	MaxOptionSets int
 
 	// BusRequestTimeout is how long SetSubscriptions and SendToClient wait
 	// for the instance holding a remote client to answer before reporting
@@ -377,7 +380,7 @@ func (b *Broker) enqueue(ev *Event) error {
 // ErrAuthMismatch when the client is already authenticated as someone else
 // (403), ErrClosed and ErrBusUnavailable (503).
 func (b *Broker) SetSubscriptions(ctx context.Context, clientID string, auth Auth, topics []string) error {
-	subs, err := ParseTopics(topics, b.cfg.MaxSubscriptions, b.cfg.MaxTopicLength)
+	subs, err := ParseTopics(topics, b.cfg.MaxSubscriptions, b.cfg.MaxTopicLength, b.cfg.MaxOptionSets)
 	if err != nil {
 		return err
 	}

@@ -319,7 +319,7 @@ func (b *Broker) handleRemoteSubscribe(env envelope) {
 	if env.Auth != nil {
 		auth = *env.Auth
 	}
-	subs, err := ParseTopics(env.Topics, b.cfg.MaxSubscriptions, b.cfg.MaxTopicLength)
+	subs, err := ParseTopics(env.Topics, b.cfg.MaxSubscriptions, b.cfg.MaxTopicLength, b.cfg.MaxOptionSets)
 	if err == nil {
 		err = b.applyLocal(env.Client, auth, subs)
 	}

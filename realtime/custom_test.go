@@ -77,7 +77,7 @@ func TestParseCustomTopicInvalid(t *testing.T) {
 			}
 		})
 	}
-	if _, err := ParseTopics([]string{"@ok", "not ok"}, 0, 0); !errors.Is(err, ErrInvalidSubscription) {
+	if _, err := ParseTopics([]string{"@ok", "not ok"}, 0, 0, 0); !errors.Is(err, ErrInvalidSubscription) {
 		t.Fatalf("ParseTopics: %v", err)
 	}
 }

@@ -18,6 +18,11 @@ import (
 const (
 	DefaultMaxSubscriptions = 1000
 	DefaultMaxTopicLength   = 2500
+	// DefaultMaxOptionSets bounds the distinct options (filter, expand,
+	// fields, headers) among one client's subscriptions. Each distinct set
+	// is one more rule and filter query per matching write, so without a
+	// bound one client could make every write run a thousand queries.
+	DefaultMaxOptionSets = 16
 )
 
 // MaxCustomTopicLength bounds the name of a custom topic (see
@@ -127,9 +132,15 @@ func ParseTopic(topic string, maxLen int) (Subscription, error) {
 // and repeated topics are kept once, as in PocketBase, whose client keeps
 // its subscriptions in a map keyed by topic. maxCount and maxLen <= 0 mean
 // the defaults.
-func ParseTopics(topics []string, maxCount, maxLen int) ([]Subscription, error) {
+//
+// maxOptionSets bounds the distinct options among them (see
+// DefaultMaxOptionSets); 0 or less selects the defaults.
+func ParseTopics(topics []string, maxCount, maxLen, maxOptionSets int) ([]Subscription, error) {
 	if maxCount <= 0 {
 		maxCount = DefaultMaxSubscriptions
+	}
+	if maxOptionSets <= 0 {
+		maxOptionSets = DefaultMaxOptionSets
 	}
 	if len(topics) > maxCount {
 		return nil, fmt.Errorf("%w: %d subscriptions, at most %d allowed", ErrInvalidSubscription, len(topics), maxCount)
@@ -149,6 +160,15 @@ func ParseTopics(topics []string, maxCount, maxLen int) ([]Subscription, error) 
 			return nil, err
 		}
 		subs = append(subs, s)
+	}
+	sets := make(map[string]struct{})
+	for _, s := range subs {
+		if s.optKey == "" {
+			continue
+		}
+		if sets[s.optKey] = struct{}{}; len(sets) > maxOptionSets {
+			return nil, fmt.Errorf("%w: more than %d distinct subscription options (filters, expands, fields)", ErrInvalidSubscription, maxOptionSets)
+		}
 	}
 	return subs, nil
 }

@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"errors"
+	"fmt"
 	"maps"
 	"net/url"
 	"strings"
@@ -94,21 +95,34 @@ func TestParseTopicInvalid(t *testing.T) {
 
 func TestParseTopicsDedupAndLimits(t *testing.T) {
 	t.Parallel()
-	subs, err := ParseTopics([]string{"posts/*", "", "posts/*", "posts/r1"}, 0, 0)
+	subs, err := ParseTopics([]string{"posts/*", "", "posts/*", "posts/r1"}, 0, 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(subs) != 2 || subs[0].Topic != "posts/*" || subs[1].Topic != "posts/r1" {
 		t.Fatalf("got %+v", subs)
 	}
-	if _, err := ParseTopics([]string{"a/*", "b/*", "c/*"}, 2, 0); !errors.Is(err, ErrInvalidSubscription) {
+	if _, err := ParseTopics([]string{"a/*", "b/*", "c/*"}, 2, 0, 0); !errors.Is(err, ErrInvalidSubscription) {
 		t.Fatalf("over the count limit: %v", err)
 	}
-	if _, err := ParseTopics([]string{"posts/abcdef"}, 0, 10); !errors.Is(err, ErrInvalidSubscription) {
+	if _, err := ParseTopics([]string{"posts/abcdef"}, 0, 10, 0); !errors.Is(err, ErrInvalidSubscription) {
 		t.Fatalf("over the length limit: %v", err)
 	}
-	if subs, err := ParseTopics(nil, 0, 0); err != nil || len(subs) != 0 {
+	if subs, err := ParseTopics(nil, 0, 0, 0); err != nil || len(subs) != 0 {
 		t.Fatalf("empty list: %v %v", subs, err)
+	}
+	// Each distinct filter is one more query per write: they are capped,
+	// while the same options on many topics count once.
+	var filtered, shared []string
+	for i := range 3 {
+		filtered = append(filtered, fmt.Sprintf(`posts/*?options={"query":{"filter":"n=%d"}}`, i))
+		shared = append(shared, fmt.Sprintf(`posts/r%d?options={"query":{"filter":"n=1"}}`, i))
+	}
+	if _, err := ParseTopics(filtered, 0, 0, 2); !errors.Is(err, ErrInvalidSubscription) {
+		t.Fatalf("over the option-set limit: %v", err)
+	}
+	if _, err := ParseTopics(append(shared, "posts/*"), 0, 0, 1); err != nil {
+		t.Fatalf("one option set on many topics: %v", err)
 	}
 }
 

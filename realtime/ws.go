@@ -242,7 +242,7 @@ func (h *Handler) wsHandle(ctx context.Context, c *client, data []byte) wsMessag
 			return fail(http.StatusForbidden, msgAuthMismatch)
 		}
 	case "subscribe":
-		subs, err := ParseTopics(req.Subscriptions, h.b.cfg.MaxSubscriptions, h.b.cfg.MaxTopicLength)
+		subs, err := ParseTopics(req.Subscriptions, h.b.cfg.MaxSubscriptions, h.b.cfg.MaxTopicLength, h.b.cfg.MaxOptionSets)
 		if err != nil {
 			return fail(http.StatusBadRequest, sentence(err.Error()))
 		}

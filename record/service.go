@@ -81,46 +81,31 @@ func rule(caller *Caller, c *schema.Collection, action string, r *string) ([]str
 	return []string{*r}, nil
 }
 
-// ErrFilterNotAllowed is returned when a non-superuser's filter or sort
-// refers to what only superusers may query by.
-type ErrFilterNotAllowed struct{ What string }
-
-func (e *ErrFilterNotAllowed) Error() string {
-	return "only superusers can filter or sort by " + e.What
-}
-
-// checkClientQuery refuses, for non-superusers, client filters and sorts
-// that read @request or @collection data or hidden fields: rules may use
-// them, clients may not probe with them.
-func checkClientQuery(caller *Caller, c *schema.Collection, filterSrc, sortSrc string) error {
+// client is how the caller's own filters and sorts are policed (see
+// filter.Client): through a relation it reads the rows its list rule (or
+// API key scope) lets it list, and the emails its manage rule lets it see.
+func client(caller *Caller) *filter.Client {
 	if caller.IsSuperuser() {
-		return nil
+		return &filter.Client{Superuser: true}
 	}
-	var idents []string
-	if filterSrc != "" {
-		e, err := filter.Parse(filterSrc)
-		if err != nil {
-			return err
-		}
-		idents = filter.Identifiers(e)
+	return &filter.Client{
+		Rule: func(c *schema.Collection) (string, bool) {
+			filters, err := rule(caller, c, auth.ActionList, c.ListRule)
+			if err != nil {
+				return "", false
+			}
+			return strings.Join(filters, ""), true
+		},
+		Manage: func(c *schema.Collection) (string, bool) {
+			if caller.Key != nil || c.Auth == nil || c.Auth.ManageRule == nil {
+				return "", false
+			}
+			if strings.TrimSpace(*c.Auth.ManageRule) == "" {
+				return "", true
+			}
+			return *c.Auth.ManageRule, true
+		},
 	}
-	for _, term := range strings.Split(sortSrc, ",") {
-		idents = append(idents, strings.TrimLeft(strings.TrimSpace(term), "-+"))
-	}
-	for _, id := range idents {
-		switch {
-		case strings.HasPrefix(id, "@collection."):
-			return &ErrFilterNotAllowed{"@collection"}
-		case strings.HasPrefix(id, "@request."):
-			return &ErrFilterNotAllowed{"@request"}
-		}
-		first, _, _ := strings.Cut(id, ".")
-		first, _, _ = strings.Cut(first, ":")
-		if f := c.Field(first); f != nil && f.Hidden {
-			return &ErrFilterNotAllowed{"hidden field " + first}
-		}
-	}
-	return nil
 }
 
 // visibleInput drops, for non-superusers, body keys of hidden fields other
@@ -163,14 +148,9 @@ func (s *Service) List(ctx context.Context, caller *Caller, c *schema.Collection
 	if err != nil {
 		return nil, err
 	}
-	if err := checkClientQuery(caller, c, p.Filter, p.Sort); err != nil {
-		return nil, err
-	}
-	if p.Filter != "" {
-		filters = append([]string{p.Filter}, filters...)
-	}
 	return s.Store.List(ctx, store.ListQuery{
-		Collection: c, Filters: filters, Request: caller.Request, Sort: p.Sort,
+		Collection: c, Filters: filters, Filter: p.Filter, Client: client(caller),
+		Request: caller.Request, Sort: p.Sort,
 		Page: p.Page, PerPage: p.PerPage, SkipTotal: p.SkipTotal,
 	})
 }

@@ -25,14 +25,8 @@ func (s *Service) Visible(ctx context.Context, caller *Caller, r *schema.Record,
 	if err != nil {
 		return false, err
 	}
-	if clientFilter != "" {
-		if err := checkClientQuery(caller, c, clientFilter, ""); err != nil {
-			return false, err
-		}
-		filters = append(filters, clientFilter)
-	}
-	if len(filters) == 0 {
+	if len(filters) == 0 && clientFilter == "" {
 		return true, nil
 	}
-	return s.Store.MatchesRecord(ctx, r, caller.Request, filters...)
+	return s.Store.MatchesRecordFor(ctx, r, caller.Request, client(caller), clientFilter, filters...)
 }

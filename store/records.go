@@ -21,9 +21,14 @@ const rootAlias = "_r"
 // ListQuery describes one page of records.
 type ListQuery struct {
 	Collection *schema.Collection
-	// Filters are filter expressions that must all hold (the client's filter
-	// and the collection's rule).
+	// Filters are trusted filter expressions that must all hold (the
+	// collection's rule, filters built by Plinth itself).
 	Filters []string
+	// Filter is the API client's `filter` parameter; it must hold too.
+	Filter string
+	// Client polices Filter and Sort as written by an API client (see
+	// filter.Client); nil compiles them as trusted.
+	Client *filter.Client
 	// Request resolves @request.* in the filters.
 	Request *filter.RequestInfo
 	// Sort is the `sort` parameter.
@@ -102,6 +107,18 @@ func (s *Store) where(env *filter.Env, p *filter.Params, filters []string) (stri
 	return strings.Join(parts, " AND "), nil
 }
 
+// andWhere adds the condition of filter src (compiled in env) to where.
+func (s *Store) andWhere(env *filter.Env, p *filter.Params, where, src string) (string, error) {
+	extra, err := s.where(env, p, []string{src})
+	if err != nil || extra == "" {
+		return where, err
+	}
+	if where == "" {
+		return extra, nil
+	}
+	return where + " AND " + extra, nil
+}
+
 func selectColumns(c *schema.Collection) (string, []*schema.Field) {
 	var b strings.Builder
 	var fields []*schema.Field
@@ -118,7 +135,10 @@ func selectColumns(c *schema.Collection) (string, []*schema.Field) {
 	return b.String(), fields
 }
 
-func (s *Store) list(ctx context.Context, r reader, q ListQuery) (*Page, error) {
+func (s *Store) list(ctx context.Context, r reader, q ListQuery) (page *Page, err error) {
+	ctx, cancel := s.limits.bound(ctx)
+	defer cancel()
+	defer func() { err = timeoutError(ctx, err) }()
 	snap := r.schemaSnap()
 	c := q.Collection
 	env := s.env(snap, c, q.Request)
@@ -127,7 +147,13 @@ func (s *Store) list(ctx context.Context, r reader, q ListQuery) (*Page, error) 
 	if err != nil {
 		return nil, err
 	}
-	order, err := s.orderBy(env, p, c, q.Sort)
+	clientEnv := *env
+	clientEnv.Client = q.Client
+	where, err = s.andWhere(&clientEnv, p, where, q.Filter)
+	if err != nil {
+		return nil, err
+	}
+	order, err := s.orderBy(&clientEnv, p, c, q.Sort)
 	if err != nil {
 		return nil, err
 	}
@@ -152,11 +178,16 @@ func (s *Store) list(ctx context.Context, r reader, q ListQuery) (*Page, error) 
 	// instead of planning each page anew.
 	whereArgs := len(p.Values)
 	query += " LIMIT " + p.Add(int64(q.PerPage)) + " OFFSET " + p.Add(int64((q.Page-1)*q.PerPage))
+	release, err := s.limits.acquireHeavy(ctx, p.ClientCost)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	items, err := scanRecords(ctx, r, c, fields, query, p.Values)
 	if err != nil {
 		return nil, err
 	}
-	page := &Page{Items: items, TotalItems: -1}
+	page = &Page{Items: items, TotalItems: -1}
 	if !q.SkipTotal {
 		// The page tells us the total when it is the first and not full.
 		if q.Page == 1 && len(items) < q.PerPage {
@@ -204,10 +235,13 @@ func (s *Store) findOne(ctx context.Context, r reader, c *schema.Collection, id 
 	return items[0], nil
 }
 
-func (s *Store) findMany(ctx context.Context, r reader, c *schema.Collection, ids []string, req *filter.RequestInfo, filters []string) ([]*schema.Record, error) {
+func (s *Store) findMany(ctx context.Context, r reader, c *schema.Collection, ids []string, req *filter.RequestInfo, filters []string) (_ []*schema.Record, err error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
+	ctx, cancel := s.limits.bound(ctx)
+	defer cancel()
+	defer func() { err = timeoutError(ctx, err) }()
 	env := s.env(r.schemaSnap(), c, req)
 	p := &filter.Params{Dialect: env.Dialect}
 	var in strings.Builder

@@ -15,6 +15,16 @@ import (
 // rule sees the record as it was at the event, and relations, back
 // relations and @collection joins still read the live tables.
 func (s *Store) MatchesRecord(ctx context.Context, r *schema.Record, req *filter.RequestInfo, filters ...string) (bool, error) {
+	return s.MatchesRecordFor(ctx, r, req, nil, "", filters...)
+}
+
+// MatchesRecordFor is MatchesRecord with an API client's own filter
+// (clientFilter, policed by client; see filter.Client) added to the trusted
+// filters.
+func (s *Store) MatchesRecordFor(ctx context.Context, r *schema.Record, req *filter.RequestInfo, client *filter.Client, clientFilter string, filters ...string) (_ bool, err error) {
+	ctx, cancel := s.limits.bound(ctx)
+	defer cancel()
+	defer func() { err = timeoutError(ctx, err) }()
 	c := r.Collection
 	env := s.env(s.Schema(), c, req)
 	p := &filter.Params{Dialect: env.Dialect}
@@ -32,10 +42,20 @@ func (s *Store) MatchesRecord(ctx context.Context, r *schema.Record, req *filter
 	if err != nil {
 		return false, err
 	}
+	clientEnv := *env
+	clientEnv.Client = client
+	if where, err = s.andWhere(&clientEnv, p, where, clientFilter); err != nil {
+		return false, err
+	}
 	if where == "" {
 		return true, nil
 	}
 	q := "SELECT 1 FROM (SELECT " + row.String() + ") AS " + quote(rootAlias) + " WHERE " + where + " LIMIT 1"
+	release, err := s.limits.acquireHeavy(ctx, p.ClientCost)
+	if err != nil {
+		return false, err
+	}
+	defer release()
 	rows, err := s.query(ctx, q, p.Values...)
 	if err != nil {
 		return false, err

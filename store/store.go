@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -29,6 +30,11 @@ type Config struct {
 	// MaxConns caps the PostgreSQL pool. Default: pool_max_conns from the
 	// URL, else max(8, 2×CPUs) (see openPostgres).
 	MaxConns int32
+	// QueryTimeout bounds each record read and each write transaction;
+	// past it the statement is interrupted in the database and the call
+	// fails with ErrQueryTimeout. Default DefaultQueryTimeout; negative:
+	// no bound.
+	QueryTimeout time.Duration
 }
 
 // Store is the database with its dialect and the cached schema.
@@ -49,6 +55,8 @@ type Store struct {
 	onSchemaChange atomic.Pointer[[]func()]
 	// onDelete is told of deletes inside their transaction (OnDelete).
 	onDelete atomic.Pointer[deleteHook]
+	// limits bounds the time and concurrency of costly queries.
+	limits limits
 }
 
 // Open connects to the configured database, applies pending migrations and
@@ -79,6 +87,11 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		}
 		s.dialect, s.write, s.read, s.pgPool = postgresDialect{}, db, db, pool
 	}
+	conns := s.read.Stats().MaxOpenConnections
+	if s.pgPool != nil {
+		conns = int(s.pgPool.Config().MaxConns)
+	}
+	s.limits = newLimits(cfg.QueryTimeout, conns)
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("migrate: %w", err)

@@ -66,6 +66,11 @@ func (t *Tx) AfterCommit(fn func()) { t.afterCommit = append(t.afterCommit, fn) 
 
 // Tx runs fn in a write transaction and commits when it returns nil.
 func (s *Store) Tx(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	// The deadline covers the whole transaction: on SQLite it holds the
+	// only writer, so one slow statement would stall every write.
+	ctx, cancel := s.limits.bound(ctx)
+	defer cancel()
+	defer func() { err = timeoutError(ctx, err) }()
 	tx := &Tx{s: s, snap: s.Schema()}
 	if s.pgPool != nil {
 		if tx.pg, err = s.beginPG(ctx); err != nil {
