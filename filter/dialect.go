@@ -81,8 +81,11 @@ func (p *Params) Add(v any) string {
 	return p.Dialect.Placeholder(len(p.Values))
 }
 
-// quoteIdent quotes a schema name, which must be a valid identifier.
-func quoteIdent(name string) string { return `"` + name + `"` }
+// quoteIdent quotes a schema name, which must be a valid identifier;
+// embedded quotes are doubled anyway, as a second line of defence.
+func quoteIdent(name string) string {
+	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
+}
 
 // vtype is the static type of an operand or of a comparison.
 type vtype int

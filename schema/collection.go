@@ -334,6 +334,9 @@ var reservedFieldNames = map[string]bool{
 // store packages do, since they need the dialect and other collections).
 func (c *Collection) Validate(lookup Lookup) error {
 	errs := Errors{}
+	if c.ID != "" && !ValidSchemaID(c.ID) {
+		errs.Add("id", NewFieldError("validation_invalid_id", "Invalid collection id: use 1 to 100 letters, digits and underscores."))
+	}
 	switch {
 	case c.Name == "":
 		errs.Add("name", ErrRequired())
@@ -368,7 +371,10 @@ func (c *Collection) Validate(lookup Lookup) error {
 			fe.Add("name", NewFieldError("validation_duplicated_field_name", "Duplicated field name."))
 		}
 		seenNames[lname] = true
-		if f.ID != "" {
+		switch {
+		case f.ID != "" && !ValidSchemaID(f.ID):
+			fe.Add("id", NewFieldError("validation_invalid_id", "Invalid field id: use 1 to 100 letters, digits and underscores."))
+		case f.ID != "":
 			if seenIDs[f.ID] {
 				fe.Add("id", NewFieldError("validation_duplicated_field_id", "Duplicated field id."))
 			}

@@ -10,7 +10,10 @@ const idAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
 // IDLength is the length of generated record and collection ids.
 const IDLength = 15
 
-var idPattern = regexp.MustCompile(`^[a-z0-9_]+$`)
+var (
+	idPattern       = regexp.MustCompile(`^[a-z0-9_]+$`)
+	schemaIDPattern = regexp.MustCompile(`^[a-zA-Z0-9_]{1,100}$`)
+)
 
 // NewID returns a random IDLength-character id of [a-z0-9], as PocketBase does.
 func NewID() string { return RandomString(IDLength, idAlphabet) }
@@ -41,3 +44,11 @@ func RandomString(n int, alphabet string) string {
 // Ids reach SQL only as bound parameters; this check keeps garbage out of
 // URLs, file paths and error messages.
 func ValidID(s string) bool { return len(s) > 0 && len(s) <= 100 && idPattern.MatchString(s) }
+
+// ValidSchemaID reports whether s can be the id of a collection or a field:
+// 1–100 characters of [a-zA-Z0-9_] (PocketBase's `^\w+$`, which covers the
+// ids of its exports such as "pbc_1234", "_pb_users_auth_", "text3208210256"
+// and "geoPoint1542800728"). Such ids never need quoting, which keeps them
+// safe wherever they end up: temporary column names in schema changes, file
+// paths, error messages.
+func ValidSchemaID(s string) bool { return schemaIDPattern.MatchString(s) }

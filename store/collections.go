@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -429,6 +430,22 @@ func (s *Store) alterTable(ctx context.Context, tx *sql.Tx, old, c *schema.Colle
 			}
 		}
 	}
+	// Temporary column names are numbered, not made from field ids, and
+	// avoid every name the old and new fields use: ids are client data, and
+	// PostgreSQL would cut long names at 63 bytes.
+	used := map[string]bool{}
+	for _, f := range append(slices.Clone(old.Fields), c.Fields...) {
+		used[strings.ToLower(f.Name)] = true
+	}
+	tempName := func(prefix string) string {
+		for i := 0; ; i++ {
+			name := fmt.Sprintf("%s%d", prefix, i)
+			if !used[name] {
+				used[name] = true
+				return name
+			}
+		}
+	}
 	// Renames go through temporary names so that swaps (a→b, b→a) work.
 	type rename struct{ tmp, to string }
 	var renames []rename
@@ -437,7 +454,7 @@ func (s *Store) alterTable(ctx context.Context, tx *sql.Tx, old, c *schema.Colle
 		if of == nil || of.Name == f.Name || f.Storage() == schema.StoreNone || of.Storage() == schema.StoreNone {
 			continue
 		}
-		tmp := "_tmp_" + f.ID
+		tmp := tempName("_tmp_")
 		if err := exec("ALTER TABLE " + table + " RENAME COLUMN " + quote(of.Name) + " TO " + quote(tmp)); err != nil {
 			return err
 		}
@@ -468,7 +485,7 @@ func (s *Store) alterTable(ctx context.Context, tx *sql.Tx, old, c *schema.Colle
 			}
 			continue
 		}
-		tmp := quote("_conv_" + f.ID)
+		tmp := quote(tempName("_conv_"))
 		col := quote(f.Name)
 		for _, q := range []string{
 			"ALTER TABLE " + table + " ADD COLUMN " + tmp + " " + s.dialect.ColumnDef(f.Storage()),
@@ -537,6 +554,9 @@ func (s *Store) ImportCollections(ctx context.Context, list []*schema.Collection
 	prepared := make([]*schema.Collection, len(list))
 	combined := snap
 	for i, in := range list {
+		if in == nil {
+			return schema.Errors{"collections": schema.Errors{fmt.Sprint(i): schema.ErrRequired()}}
+		}
 		c := in.Clone()
 		if c.ID == "" || snap.byID[c.ID] == nil {
 			if existing := snap.byName[strings.ToLower(c.Name)]; existing != nil {

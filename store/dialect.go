@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"strings"
 
 	"github.com/plinthdev/plinth/filter"
 	"github.com/plinthdev/plinth/schema"
@@ -53,7 +54,10 @@ type querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
-// quote quotes an identifier that has already been checked with
-// schema.ValidIdentifier (or is a fixed system name). Both dialects accept
-// standard double quotes.
-func quote(name string) string { return `"` + name + `"` }
+// quote quotes an identifier for both dialects (standard double quotes).
+// Identifiers are checked with schema.ValidIdentifier or ValidSchemaID
+// before they get here; doubling any embedded quote is the second line of
+// defence, so that a name that slipped through stays one identifier.
+func quote(name string) string {
+	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
+}

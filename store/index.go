@@ -106,7 +106,7 @@ func (idx *Index) sql(d Dialect) string {
 
 func quoteIf(d Dialect, name string) string {
 	if d == nil {
-		return "`" + name + "`"
+		return "`" + strings.ReplaceAll(name, "`", "``") + "`"
 	}
 	return quote(name)
 }
