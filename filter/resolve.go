@@ -93,6 +93,10 @@ func (c *compiler) collectionRef(id *Ident) (*operand, error) {
 		if len(c.colls) >= 8 {
 			return nil, errorf(id.P, "too many @collection aliases (max 8)")
 		}
+		// Each alias joins a whole table: a multi-valued hop of its own.
+		if err := c.hop(id, 1); err != nil {
+			return nil, err
+		}
 		j = &collJoin{coll: coll, alias: c.newAlias("_fc")}
 		c.colls[key] = j
 		c.order = append(c.order, key)

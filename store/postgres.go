@@ -8,8 +8,10 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 
@@ -122,6 +124,13 @@ func openPostgres(ctx context.Context, dsn string, maxConns int32) (*sql.DB, *pg
 		// for the WAL flush of its COMMIT, so on a small machine writes
 		// queued for a connection while the CPUs idled (docs/benchmarks.md).
 		cfg.MaxConns = int32(max(8, 2*runtime.GOMAXPROCS(0)))
+	}
+	// A canceled context must stop the statement in the server. pgx's
+	// default only closes the socket, and the backend then runs the query
+	// to its end (the query timeout would free the request, not the CPU):
+	// a cancel request first, the socket a second later if that fails.
+	cfg.ConnConfig.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
+		return &pgconn.CancelRequestContextWatcherHandler{Conn: c, DeadlineDelay: time.Second}
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
