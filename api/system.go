@@ -337,9 +337,9 @@ func clientIP(r *http.Request) string {
 	return host
 }
 
-// loginThrottle returns a 429 when identity or the client's IP has too
-// many recent failed logins; nil otherwise (and when the limiter fails:
-// the password hash still slows guessing).
+// loginThrottle returns a 429 when identity from the client's IP, or that
+// IP, has too many recent failed logins; nil otherwise (and when the
+// limiter fails: the password hash still slows guessing).
 func (s *Server) loginThrottle(r *http.Request, identity string) error {
 	l := s.currentSettings().logins
 	if l == nil {
@@ -365,10 +365,10 @@ func (s *Server) loginFailed(r *http.Request, identity string) {
 	}
 }
 
-// loginSucceeded forgets identity's failures.
+// loginSucceeded forgets identity's failures from the client's IP.
 func (s *Server) loginSucceeded(r *http.Request, identity string) {
 	if l := s.currentSettings().logins; l != nil {
-		if err := l.Succeed(r.Context(), identity); err != nil {
+		if err := l.Succeed(r.Context(), identity, clientIP(r)); err != nil {
 			s.rateLimitFailed(nil, r, err)
 		}
 	}

@@ -12,7 +12,7 @@ import (
 // its clock.
 func testFailedLogins(t *testing.T, s Store, advance func(time.Duration)) {
 	ctx := context.Background()
-	f := NewFailedLogins(s, LoginLimits{PerIdentity: 3, PerIP: 5, Window: time.Minute})
+	f := NewFailedLogins(s, LoginLimits{PerIdentityIP: 3, PerIP: 5, Window: time.Minute})
 	check := func(identity, ip string) time.Duration {
 		t.Helper()
 		d, err := f.Check(ctx, identity, ip)
@@ -33,18 +33,29 @@ func testFailedLogins(t *testing.T, s Store, advance func(time.Duration)) {
 		}
 		fail("Alice@Example.com", "1.1.1.1")
 	}
-	// Identities are case- and space-insensitive, whatever the IP.
-	if d := check(" alice@example.COM ", "2.2.2.2"); d <= 0 {
-		t.Fatal("identity not throttled after 3 failures")
+	// Identities are case- and space-insensitive, from the IP that failed.
+	if d := check(" alice@example.COM ", "1.1.1.1"); d <= 0 {
+		t.Fatal("identity not throttled from 1.1.1.1 after 3 failures")
+	}
+	// From another IP the owner is not locked out.
+	if d := check("alice@example.com", "2.2.2.2"); d != 0 {
+		t.Fatalf("identity throttled from another IP: %v", d)
 	}
 	if d := check("bob@example.com", "2.2.2.2"); d != 0 {
 		t.Fatalf("other identity throttled: %v", d)
 	}
-	// A success clears the identity, not the IP.
-	if err := f.Succeed(ctx, "ALICE@example.com"); err != nil {
+	// A success from elsewhere does not clear 1.1.1.1's count; one from
+	// there does, but not the IP's own.
+	if err := f.Succeed(ctx, "ALICE@example.com", "2.2.2.2"); err != nil {
 		t.Fatal(err)
 	}
-	if d := check("alice@example.com", "2.2.2.2"); d != 0 {
+	if d := check("alice@example.com", "1.1.1.1"); d <= 0 {
+		t.Fatal("a success from another IP cleared 1.1.1.1's failures")
+	}
+	if err := f.Succeed(ctx, "ALICE@example.com", "1.1.1.1"); err != nil {
+		t.Fatal(err)
+	}
+	if d := check("alice@example.com", "1.1.1.1"); d != 0 {
 		t.Fatalf("still throttled after success: %v", d)
 	}
 	// The IP has 3 failures; 2 more on other identities exhaust it.
@@ -77,8 +88,10 @@ func TestFailedLoginsMemory(t *testing.T) {
 }
 
 func TestIdentityKeyHashed(t *testing.T) {
-	k := identityKey(" Alice@Example.com")
-	if strings.Contains(strings.ToLower(k), "alice") || k != identityKey("alice@example.com") || len(k) != len("login:id:")+64 {
+	k := identityKey(" Alice@Example.com", "1.2.3.4")
+	if strings.Contains(strings.ToLower(k), "alice") || strings.Contains(k, "1.2.3.4") ||
+		k != identityKey("alice@example.com", "1.2.3.4") || k == identityKey("alice@example.com", "1.2.3.5") ||
+		len(k) != len("login:idip:")+64 {
 		t.Fatalf("identityKey = %q", k)
 	}
 }
