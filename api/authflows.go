@@ -282,7 +282,7 @@ func (s *Server) confirmEmailChange(w http.ResponseWriter, r *http.Request) erro
 	if claims.NewEmail == "" {
 		return invalidToken()
 	}
-	if !auth.CheckPassword(rec.GetString("password"), bodyString(body, "password")) {
+	if !auth.CheckPassword(rec.GetString("password"), bodyString(body, "password"), s.records.PasswordCost(c, "password")) {
 		return &Error{Status: http.StatusBadRequest, Message: "An error occurred while validating the submitted data.",
 			Data: schema.Errors{"password": schema.NewFieldError("validation_invalid_password", "Missing or invalid auth record password.")}}
 	}

@@ -101,7 +101,7 @@ func (s *Server) authWithPassword(w http.ResponseWriter, r *http.Request) error 
 	if rec != nil {
 		hash = rec.GetString("password")
 	}
-	if !auth.CheckPassword(hash, password) {
+	if !auth.CheckPassword(hash, password, s.records.PasswordCost(c, "password")) {
 		s.loginFailed(r, throttleID)
 		return badRequest("Failed to authenticate.", nil)
 	}
@@ -126,6 +126,20 @@ func (s *Server) completeAuth(w http.ResponseWriter, r *http.Request, c *schema.
 	if opts == nil {
 		opts = schema.DefaultAuthOptions()
 	}
+	if err := s.checkAuthRule(r, c, rec, opts, body); err != nil {
+		return err
+	}
+	if err := s.checkMFA(r, c, rec, opts, method, body); err != nil {
+		return err
+	}
+	return s.writeAuth(w, r, rec, opts, meta)
+}
+
+// checkAuthRule returns a 403 unless the collection's authRule holds for
+// rec now: at every authentication and at every token refresh, so that a
+// record that stops passing it (banned, unverified, whatever the rule
+// says) cannot keep itself signed in by refreshing.
+func (s *Server) checkAuthRule(r *http.Request, c *schema.Collection, rec *schema.Record, opts *schema.AuthOptions, body map[string]any) error {
 	if opts.AuthRule == nil {
 		return forbidden("The collection is not configured to allow authentication.")
 	}
@@ -139,10 +153,7 @@ func (s *Server) completeAuth(w http.ResponseWriter, r *http.Request, c *schema.
 			return err
 		}
 	}
-	if err := s.checkMFA(r, c, rec, opts, method, body); err != nil {
-		return err
-	}
-	return s.writeAuth(w, r, rec, opts, meta)
+	return nil
 }
 
 // findByIdentity looks a record up by each identity field in turn.
@@ -178,6 +189,9 @@ func (s *Server) authRefresh(w http.ResponseWriter, r *http.Request) error {
 	opts := c.Auth
 	if opts == nil {
 		opts = schema.DefaultAuthOptions()
+	}
+	if err := s.checkAuthRule(r, c, rec, opts, nil); err != nil {
+		return err
 	}
 	return s.writeAuth(w, r, rec, opts, nil)
 }

@@ -69,10 +69,14 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request) error {
 	if err := s.batchUploads(r, reqs); err != nil {
 		return err
 	}
+	txCtx, err := s.batchPrepare(r, reqs) // batchauth.go: auth-create limit, bcrypt before the tx
+	if err != nil {
+		return err
+	}
 	results := make([]batchResult, len(reqs))
 	failed := -1
 	var failErr error
-	err = s.fileTx(r.Context(), func(ctx context.Context, tx *store.Tx) error {
+	err = s.fileTx(txCtx, func(ctx context.Context, tx *store.Tx) error {
 		for i, br := range reqs {
 			res, err := s.batchOne(r.WithContext(ctx), tx, br)
 			if err != nil {

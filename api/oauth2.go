@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/plinthdev/plinth/oauth2"
+	"github.com/plinthdev/plinth/record"
 	"github.com/plinthdev/plinth/schema"
 	"github.com/plinthdev/plinth/store"
 )
@@ -170,9 +171,34 @@ func (s *Server) authWithOAuth2(w http.ResponseWriter, r *http.Request) error {
 
 // oauth2Record finds or creates the auth record of an OAuth2 user, all in
 // one transaction so that two first logins cannot create two accounts.
+//
+// Linking by email to an existing account that was never verified takes
+// the account over for the provider's user, who proved the address: the
+// account's password is replaced by a random one and its token key
+// rotated, as PocketBase does. Otherwise whoever signed up with that
+// address before (perhaps to wait for its owner: a pre-account takeover)
+// would keep a password and tokens for the owner's account.
 func (s *Server) oauth2Record(r *http.Request, c *schema.Collection, opts *schema.AuthOptions, provider string, user *oauth2.User, createData map[string]any) (*schema.Record, bool, error) {
 	ctx := r.Context()
 	links := s.store.Schema().Lookup(externalAuthsCollection)
+	// The passwords a sign-up or a takeover may need are hashed here,
+	// before the transaction (record.Service.HashAhead); a first login
+	// only, a linked one hashes nothing.
+	signUp := oauth2SignUpBody(c, opts, user, createData)
+	caller := s.caller(r, signUp)
+	resetPW := c.Field("tokenKey").Options.(*schema.TextOptions).Generate()
+	reset := map[string]any{"password": resetPW, "passwordConfirm": resetPW, "verified": true}
+	if _, err := s.store.FindFirst(ctx, links, map[string]any{"collectionRef": c.ID, "provider": provider, "providerId": user.ID}); errors.Is(err, store.ErrNotFound) {
+		existing, err := s.findByEmail(ctx, c, user.Email)
+		switch {
+		case err != nil:
+			return nil, false, err
+		case user.Email == "" || existing == nil:
+			ctx = s.records.HashAhead(ctx, caller, c, "", signUp)
+		case user.EmailVerified && existing.Get("verified") != true:
+			ctx = s.records.HashAhead(ctx, record.System(), c, existing.ID(), reset)
+		}
+	}
 	var rec *schema.Record
 	isNew := false
 	err := s.store.Tx(ctx, func(tx *store.Tx) error {
@@ -202,23 +228,31 @@ func (s *Server) oauth2Record(r *http.Request, c *schema.Collection, opts *schem
 				// let anyone who types a victim's email take the account.
 				return &Error{Status: http.StatusBadRequest, Message: "An account with this email already exists; the provider has not verified the email, so it cannot be linked.",
 					Data: schema.Errors{"email": schema.NewFieldError("validation_email_not_verified", "Sign in with your password and link the provider instead.")}}
+			case err == nil && existing.Get("verified") != true:
+				// Whoever created the account never proved the address:
+				// their password and tokens die (the new password rotates
+				// the token key), and the account is verified.
+				rec, err = s.records.Update(ctx, tx, record.System(), c, existing.ID(), reset)
+				if err != nil {
+					return err
+				}
 			case err == nil:
 				rec = existing
-				if verified, _ := rec.Get("verified").(bool); !verified {
-					rec = rec.Clone()
-					rec.Set("verified", true)
-					if err := tx.Update(ctx, rec); err != nil {
-						return err
-					}
-				}
 			case !errors.Is(err, store.ErrNotFound):
 				return err
 			}
 		}
 		if rec == nil {
-			rec, err = s.oauth2SignUp(ctx, tx, r, c, opts, user, createData)
+			rec, err = s.records.Create(ctx, tx, caller, c, signUp)
 			if err != nil {
 				return err
+			}
+			if user.EmailVerified && user.Email != "" {
+				// Only the provider's word can set verified: clients cannot.
+				rec.Set("verified", true)
+				if err := tx.Update(ctx, rec); err != nil {
+					return err
+				}
 			}
 			isNew = true
 		}
@@ -236,10 +270,12 @@ func (s *Server) oauth2Record(r *http.Request, c *schema.Collection, opts *schem
 	return rec, isNew, err
 }
 
-// oauth2SignUp creates the auth record of a first OAuth2 login through the
-// collection's create rule, with createData from the client and the
-// profile fields the collection maps.
-func (s *Server) oauth2SignUp(ctx context.Context, tx *store.Tx, r *http.Request, c *schema.Collection, opts *schema.AuthOptions, user *oauth2.User, createData map[string]any) (*schema.Record, error) {
+// oauth2SignUpBody is the create body of a first OAuth2 login, which goes
+// through the collection's create rule: createData from the client, the
+// profile fields the collection maps, the provider's email, and a random
+// password the user never sees (the account signs in through the
+// provider, or after a password reset).
+func oauth2SignUpBody(c *schema.Collection, opts *schema.AuthOptions, user *oauth2.User, createData map[string]any) map[string]any {
 	body := make(map[string]any, len(createData)+4)
 	for k, v := range createData {
 		body[k] = v
@@ -256,25 +292,11 @@ func (s *Server) oauth2SignUp(ctx context.Context, tx *store.Tx, r *http.Request
 	if user.Email != "" {
 		body["email"] = user.Email
 	}
-	// A random password the user never sees: the account signs in through
-	// the provider (or after a password reset).
 	if _, set := body["password"]; !set {
 		pw := c.Field("tokenKey").Options.(*schema.TextOptions).Generate()
 		body["password"], body["passwordConfirm"] = pw, pw
 	}
-	caller := s.caller(r, body)
-	rec, err := s.records.Create(ctx, tx, caller, c, body)
-	if err != nil {
-		return nil, err
-	}
-	if user.EmailVerified && user.Email != "" {
-		// Only the provider's word can set verified: clients cannot.
-		rec.Set("verified", true)
-		if err := tx.Update(ctx, rec); err != nil {
-			return nil, err
-		}
-	}
-	return rec, nil
+	return body
 }
 
 // oauth2Redirect is GET/POST /api/oauth2-redirect: the provider sends the

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -120,35 +121,26 @@ func (s *Server) authWithOTP(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx := r.Context()
 	otps := s.systemCollection(otpsCollection)
-	var row *schema.Record
-	if schema.ValidID(otpID) {
-		row, err = s.store.FindFirstBy(ctx, otps, "id", otpID)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
+	// The attempt is counted before the code is compared, so concurrent
+	// guesses cannot all read the same count; an unknown id takes the same
+	// write and the same bcrypt time (at the cost of real OTP hashes).
+	row, err := s.takeOTPAttempt(ctx, otps, c, otpID, seconds(opts.OTP.Duration, 3*time.Minute))
+	if err != nil {
+		return err
 	}
-	if row == nil || row.GetString("collectionRef") != c.ID {
-		auth.CheckPassword("", code) // the time of a real check
-		s.loginFailed(r, throttleID)
-		return invalidOTP()
+	hash := ""
+	if row != nil {
+		hash = row.GetString("password")
 	}
-	attempts, _ := row.Get("attempts").(float64)
-	if expired(row, seconds(opts.OTP.Duration, 3*time.Minute)) || attempts >= maxOTPAttempts {
-		s.store.Tx(ctx, func(tx *store.Tx) error { return tx.Delete(ctx, row) })
-		s.loginFailed(r, throttleID)
-		return invalidOTP()
-	}
-	if !auth.CheckPassword(row.GetString("password"), code) {
-		err := s.store.Tx(ctx, func(tx *store.Tx) error {
-			if attempts+1 >= maxOTPAttempts {
-				return tx.Delete(ctx, row)
+	if !auth.CheckPassword(hash, code, otpCost(otps)) {
+		if row != nil {
+			if n, _ := row.Get("attempts").(float64); n >= maxOTPAttempts {
+				// The last guess failed: the code is dead.
+				err := s.store.Tx(ctx, func(tx *store.Tx) error { return tx.Delete(ctx, row) })
+				if err != nil && !errors.Is(err, store.ErrNotFound) {
+					return err
+				}
 			}
-			row.Set("attempts", attempts+1)
-			schema.Prepare(row, false, time.Now())
-			return tx.UpdateIf(ctx, row, "attempts", attempts)
-		})
-		if err != nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrConflict) {
-			return err
 		}
 		s.loginFailed(r, throttleID)
 		return invalidOTP()
@@ -177,4 +169,71 @@ func (s *Server) authWithOTP(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.loginSucceeded(r, throttleID)
 	return s.completeAuth(w, r, c, rec, authMethodOTP, body, nil)
+}
+
+// takeOTPAttempt counts one guess against the OTP otpID of collection c
+// and returns its row, or nil when there is no such live OTP (unknown,
+// another collection's, expired or out of attempts). The count is a
+// compare-and-set of attempts from n to n+1 while n < maxOTPAttempts, so
+// however many requests race, at most maxOTPAttempts of them get a row to
+// compare their code with. An id that names no usable OTP runs the same
+// UPDATE statement (matching no row), so both cost one write.
+func (s *Server) takeOTPAttempt(ctx context.Context, otps, c *schema.Collection, otpID string, ttl time.Duration) (*schema.Record, error) {
+	id := otpID
+	if !schema.ValidID(id) {
+		id = schema.NewID()
+	}
+	// Each lost race means another request took an attempt; after
+	// maxOTPAttempts of those none is left, so the loop ends.
+	for range maxOTPAttempts + 2 {
+		var taken *schema.Record
+		retry := false
+		err := s.store.Tx(ctx, func(tx *store.Tx) error {
+			taken, retry = nil, false
+			row, err := tx.FindOne(ctx, otps, id, nil)
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			live := row != nil && row.GetString("collectionRef") == c.ID
+			var attempts float64
+			if live {
+				attempts, _ = row.Get("attempts").(float64)
+				if expired(row, ttl) || attempts >= maxOTPAttempts {
+					return tx.Delete(ctx, row)
+				}
+			}
+			var next *schema.Record
+			expect := attempts
+			if live {
+				next = row.Clone()
+			} else {
+				// The same statement, bound to match nothing.
+				next = schema.NewRecord(otps)
+				next.Set("id", id)
+				expect = -1
+			}
+			next.Set("attempts", attempts+1)
+			schema.Prepare(next, false, time.Now())
+			err = tx.UpdateIf(ctx, next, "attempts", expect)
+			switch {
+			case errors.Is(err, store.ErrConflict):
+				retry = live
+				return nil
+			case err != nil:
+				return err
+			}
+			taken = next
+			return nil
+		})
+		if err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return nil, nil // deleted meanwhile
+			}
+			return nil, err
+		}
+		if !retry {
+			return taken, nil
+		}
+	}
+	return nil, nil
 }

@@ -101,8 +101,10 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request, op func(ctx conte
 	}
 	cl := s.caller(r, body)
 	cl.Uploads = uploads
+	// bcrypt runs here, not while the transaction holds the writer.
+	ctx := s.records.HashAhead(r.Context(), cl, c, r.PathValue("id"), body)
 	var rec *schema.Record
-	err = s.fileTx(r.Context(), func(ctx context.Context, tx *store.Tx) error {
+	err = s.fileTx(ctx, func(ctx context.Context, tx *store.Tx) error {
 		rec, err = op(ctx, tx, cl, c, body)
 		return err
 	})

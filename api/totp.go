@@ -330,7 +330,7 @@ func (s *Server) deleteTOTP(w http.ResponseWriter, r *http.Request) error {
 	}
 	var ok bool
 	if password != "" {
-		ok = auth.CheckPassword(rec.GetString("password"), password)
+		ok = auth.CheckPassword(rec.GetString("password"), password, s.records.PasswordCost(rec.Collection, "password"))
 	} else {
 		ok, _, err = s.useTOTPCode(ctx, c, rec.ID(), row, code)
 		if err != nil {

@@ -142,15 +142,22 @@ func HashPassword(password string, cost int) (string, error) {
 	return string(h), nil
 }
 
-// dummyHash keeps the time of a login for an unknown identity close to a
-// wrong password's, so response times do not reveal which emails exist.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("plinth-timing-equaliser"), bcrypt.DefaultCost)
+// dummyInput is what an unknown identity's check hashes: a constant, so
+// that its time does not depend on what the caller sent.
+var dummyInput = []byte("plinth-timing-equaliser")
 
 // CheckPassword reports whether password matches hash (bcrypt compares in
-// constant time). An empty hash still spends the time of one comparison.
-func CheckPassword(hash, password string) bool {
+// constant time). An empty hash, for an identity that does not exist,
+// spends the same time: it hashes a constant at dummyCost, which should be
+// the cost of the real hashes of that kind (--bcrypt-cost, or the field's
+// own cost), since a bcrypt hash and a bcrypt comparison at one cost take
+// the same time. dummyCost 0 means bcrypt.DefaultCost.
+func CheckPassword(hash, password string, dummyCost int) bool {
 	if hash == "" {
-		bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		if dummyCost == 0 {
+			dummyCost = bcrypt.DefaultCost
+		}
+		_, _ = bcrypt.GenerateFromPassword(dummyInput, dummyCost)
 		return false
 	}
 	return bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) == nil

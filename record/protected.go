@@ -59,7 +59,7 @@ func (s *Service) checkProtected(ctx context.Context, tx *store.Tx, caller *Call
 		switch {
 		case old == "":
 			errs.Add("oldPassword", schema.ErrRequired())
-		case !auth.CheckPassword(current.GetString("password"), old):
+		case !s.checkOldPassword(ctx, c, current.GetString("password"), old):
 			errs.Add("oldPassword", schema.NewFieldError("validation_invalid_old_password", "Missing or invalid old password."))
 		}
 	}

@@ -57,6 +57,9 @@ type Service struct {
 	Files files.Storage
 	// Log receives file cleanup failures (nil: slog.Default()).
 	Log *slog.Logger
+	// onBcrypt, when set (by tests), is called before every bcrypt hash or
+	// comparison the service makes.
+	onBcrypt func()
 }
 
 // rule returns the filters a caller must pass for one rule: none for
@@ -196,7 +199,7 @@ func (s *Service) Create(ctx context.Context, tx *store.Tx, caller *Caller, c *s
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	if err := s.hashPasswords(r); err != nil {
+	if err := s.hashPasswords(ctx, r); err != nil {
 		return nil, err
 	}
 	if err := s.storeFiles(ctx, tx, r, fp); err != nil {
@@ -255,7 +258,7 @@ func (s *Service) Update(ctx context.Context, tx *store.Tx, caller *Caller, c *s
 			}
 		}
 	}
-	if err := s.hashPasswords(r); err != nil {
+	if err := s.hashPasswords(ctx, r); err != nil {
 		return nil, err
 	}
 	if err := s.storeFiles(ctx, tx, r, fp); err != nil {
@@ -305,20 +308,21 @@ func (s *Service) checkPasswordConfirm(r *schema.Record, body map[string]any, er
 	}
 }
 
-// hashPasswords replaces plain passwords set by Apply with bcrypt hashes.
-func (s *Service) hashPasswords(r *schema.Record) error {
+// hashPasswords replaces plain passwords set by Apply with bcrypt hashes,
+// those HashAhead prepared in ctx when it did (see passwords.go).
+func (s *Service) hashPasswords(ctx context.Context, r *schema.Record) error {
+	p := preparedFrom(ctx)
 	for _, f := range r.Collection.Fields {
 		plain, ok := r.PlainPassword(f.Name)
 		if !ok {
 			continue
 		}
-		cost := s.BcryptCost
-		if po, ok := f.Options.(*schema.PasswordOptions); ok && po.Cost > 0 {
-			cost = po.Cost
-		}
-		h, err := auth.HashPassword(plain, cost)
-		if err != nil {
-			return fmt.Errorf("field %s: %w", f.Name, err)
+		h, ok := p.takeHash(hashKey{r.Collection.ID, f.Name, plain})
+		if !ok {
+			var err error
+			if h, err = s.hashPassword(plain, s.passwordCost(f)); err != nil {
+				return fmt.Errorf("field %s: %w", f.Name, err)
+			}
 		}
 		r.Set(f.Name, h)
 	}
