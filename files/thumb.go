@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	"image/gif"
 	"image/jpeg"
 	"image/png"
@@ -13,11 +14,13 @@ import (
 	"log/slog"
 	"math"
 	"mime"
+	"runtime"
 	"strconv"
 	"time"
 
 	"golang.org/x/image/draw"
 	"golang.org/x/image/webp"
+	"golang.org/x/sync/semaphore"
 	"golang.org/x/sync/singleflight"
 
 	"github.com/plinthdev/plinth/schema"
@@ -28,10 +31,19 @@ import (
 const DefaultThumb = "100x100"
 
 // DefaultMaxPixels caps the pixels of an image that will be decoded for a
-// thumbnail (and of a thumbnail): 50 megapixels, about 200 MB decoded.
-// Larger images get no thumbnail, so a small file that declares huge
-// dimensions (a decompression bomb) cannot exhaust memory.
-const DefaultMaxPixels = 50_000_000
+// thumbnail (and of a thumbnail): 40 megapixels, which bounds the time of
+// a decode. Larger images get no thumbnail, so a small file that declares
+// huge dimensions (a decompression bomb) cannot exhaust memory or CPU.
+const DefaultMaxPixels = 40_000_000
+
+// DefaultMaxDecodeBytes caps the memory of one decode: width × height ×
+// the bytes per pixel of what the decoder builds, known from the header
+// before decoding (see decodedBytes): 8 for a 16-bit RGBA PNG, 4 for 8-bit
+// RGBA, 3 for a baseline colour JPEG, 15 for a progressive one (its
+// coefficients are kept). 128 MiB admits 8-bit RGBA up to 33 megapixels, a
+// baseline JPEG up to the pixel cap, a 16-bit PNG up to 16 megapixels, a
+// progressive colour JPEG up to 8.9 megapixels.
+const DefaultMaxDecodeBytes = 128 << 20
 
 // ErrNoThumb is returned (wrapped) when no thumbnail can be made for a file:
 // not a supported image (JPEG, PNG, GIF, WebP), a bad thumb spec, an image
@@ -141,38 +153,140 @@ const exifScanLimit = 128 << 10
 // thumbnail and its content type: JPEG for a JPEG original (quality 85),
 // PNG otherwise (GIF and WebP included: PNG keeps transparency and needs
 // no palette). JPEG EXIF orientation is applied first, as PocketBase does.
-// Images over maxPixels (0: [DefaultMaxPixels]) are refused before
-// decoding. Errors about the image wrap [ErrNoThumb].
-func GenerateThumb(r io.ReadSeeker, spec ThumbSpec, maxPixels int64) ([]byte, string, error) {
+// Images over maxPixels (0: [DefaultMaxPixels]) or whose decoded form
+// would take more than maxDecodeBytes (0: [DefaultMaxDecodeBytes]) are
+// refused from their header, before decoding. Errors about the image wrap
+// [ErrNoThumb].
+func GenerateThumb(r io.ReadSeeker, spec ThumbSpec, maxPixels, maxDecodeBytes int64) ([]byte, string, error) {
+	img, err := probeImage(r, spec, maxPixels, maxDecodeBytes)
+	if err != nil {
+		return nil, "", err
+	}
+	return img.thumb(r, spec)
+}
+
+// probedImage is what an image's header tells before it is decoded.
+type probedImage struct {
+	format      imageFormat
+	orientation int
+	width       int
+	height      int
+	// decodeBytes is the memory decoding it takes (decodedBytes).
+	decodeBytes int64
+	maxPixels   int64
+}
+
+// probeImage reads the header of the image in r and checks it against the
+// limits (0: the defaults); r is read from its start.
+func probeImage(r io.ReadSeeker, spec ThumbSpec, maxPixels, maxDecodeBytes int64) (*probedImage, error) {
 	if maxPixels <= 0 {
 		maxPixels = DefaultMaxPixels
 	}
+	if maxDecodeBytes <= 0 {
+		maxDecodeBytes = DefaultMaxDecodeBytes
+	}
 	if spec.Width < 0 || spec.Height < 0 || (spec.Width == 0 && spec.Height == 0) {
-		return nil, "", fmt.Errorf("%w: invalid size %dx%d", ErrNoThumb, spec.Width, spec.Height)
+		return nil, fmt.Errorf("%w: invalid size %dx%d", ErrNoThumb, spec.Width, spec.Height)
+	}
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("files: thumb: seek: %w", err)
 	}
 	head, err := io.ReadAll(io.LimitReader(r, exifScanLimit))
 	if err != nil {
-		return nil, "", fmt.Errorf("files: thumb: read: %w", err)
+		return nil, fmt.Errorf("files: thumb: read: %w", err)
 	}
 	format, ok := sniffImageFormat(head)
 	if !ok {
-		return nil, "", fmt.Errorf("%w: not a JPEG, PNG, GIF or WebP image", ErrNoThumb)
+		return nil, fmt.Errorf("%w: not a JPEG, PNG, GIF or WebP image", ErrNoThumb)
 	}
 	orientation := 1
 	if format == formatJPEG {
 		orientation = jpegOrientation(head)
 	}
-
 	if _, err := r.Seek(0, io.SeekStart); err != nil {
-		return nil, "", fmt.Errorf("files: thumb: seek: %w", err)
+		return nil, fmt.Errorf("files: thumb: seek: %w", err)
 	}
 	cfg, err := decodeConfig(format, r)
 	if err != nil {
-		return nil, "", fmt.Errorf("%w: %w", ErrNoThumb, err)
+		return nil, fmt.Errorf("%w: %w", ErrNoThumb, err)
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > maxPixels {
-		return nil, "", fmt.Errorf("%w: image of %dx%d pixels exceeds the limit of %d", ErrNoThumb, cfg.Width, cfg.Height, maxPixels)
+		return nil, fmt.Errorf("%w: image of %dx%d pixels exceeds the limit of %d", ErrNoThumb, cfg.Width, cfg.Height, maxPixels)
 	}
+	n := decodedBytes(format, cfg, head)
+	if n > maxDecodeBytes {
+		return nil, fmt.Errorf("%w: decoding the %dx%d image would take %d bytes, over the limit of %d", ErrNoThumb, cfg.Width, cfg.Height, n, maxDecodeBytes)
+	}
+	return &probedImage{format: format, orientation: orientation, width: cfg.Width, height: cfg.Height, decodeBytes: n, maxPixels: maxPixels}, nil
+}
+
+// decodedBytes is the memory that decoding an image with this header
+// takes: width × height × bits per pixel of the image the decoder builds,
+// over 8. Where the header leaves a choice open, the largest is assumed
+// (JPEG 4:4:4 chroma; a JPEG whose frame header is not in head counts as
+// progressive), and an unknown colour model as 16-bit RGBA.
+func decodedBytes(f imageFormat, cfg image.Config, head []byte) int64 {
+	var bits int64
+	switch m := cfg.ColorModel; m {
+	case color.RGBA64Model, color.NRGBA64Model:
+		bits = 64
+	case color.RGBAModel, color.NRGBAModel, color.CMYKModel, color.NYCbCrAModel:
+		bits = 32
+	case color.YCbCrModel:
+		bits = 24
+	case color.Gray16Model, color.Alpha16Model:
+		bits = 16
+	case color.GrayModel, color.AlphaModel:
+		bits = 8
+	default:
+		if _, ok := m.(color.Palette); ok {
+			bits = 8
+		} else {
+			bits = 64
+		}
+	}
+	if f == formatJPEG && jpegProgressive(head) {
+		// image/jpeg keeps every coefficient of a progressive image until
+		// its last scan: a [64]int32 block per 8×8 pixels and component,
+		// 32 bits per pixel and component at full resolution.
+		bits += 32 * (bits / 8)
+	}
+	return int64(cfg.Width) * int64(cfg.Height) * bits / 8
+}
+
+// jpegProgressive reports whether the JPEG starting with b is progressive
+// (SOF2), or its frame header is not within b: then it may be.
+func jpegProgressive(b []byte) bool {
+	i := 2
+	for i+4 <= len(b) {
+		if b[i] != 0xFF {
+			return true
+		}
+		marker := b[i+1]
+		switch {
+		case marker == 0xFF:
+			i++
+			continue
+		case marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7):
+			i += 2
+			continue
+		case marker == 0xC0 || marker == 0xC1:
+			return false
+		case marker == 0xC2 || marker == 0xDA || marker == 0xD9:
+			return true
+		}
+		n := int(b[i+2])<<8 | int(b[i+3])
+		if n < 2 {
+			return true
+		}
+		i += 2 + n
+	}
+	return true
+}
+
+// thumb decodes the probed image from r and makes the spec's thumbnail.
+func (img *probedImage) thumb(r io.ReadSeeker, spec ThumbSpec) ([]byte, string, error) {
+	format, orientation, maxPixels := img.format, img.orientation, img.maxPixels
 	if _, err := r.Seek(0, io.SeekStart); err != nil {
 		return nil, "", fmt.Errorf("files: thumb: seek: %w", err)
 	}
@@ -361,11 +475,18 @@ func orient(src *image.RGBA, o int) *image.RGBA {
 
 // ThumbOptions tune a [Thumbnailer]. The zero value is usable.
 type ThumbOptions struct {
-	// MaxPixels caps the decoded size of an original (0: DefaultMaxPixels).
+	// MaxPixels caps the pixels of an original (0: DefaultMaxPixels).
 	MaxPixels int64
-	// MaxConcurrent bounds how many thumbnails are made at once (0: 2):
-	// each may hold a decoded original of up to MaxPixels×4 bytes.
+	// MaxDecodeBytes caps the memory of decoding one original (0:
+	// DefaultMaxDecodeBytes); see GenerateThumb.
+	MaxDecodeBytes int64
+	// MaxConcurrent bounds how many thumbnails are made at once, a CPU
+	// bound (0: GOMAXPROCS, between 1 and 4).
 	MaxConcurrent int
+	// DecodeMemory bounds the decode memory of all the thumbnails being
+	// made at once (0: twice MaxDecodeBytes; never less than it): a
+	// generation waits until its original's decode fits.
+	DecodeMemory int64
 	// Timeout bounds one generation, which runs on even if the request
 	// that started it goes away (0: one minute).
 	Timeout time.Duration
@@ -382,6 +503,7 @@ type Thumbnailer struct {
 	opts    ThumbOptions
 	group   singleflight.Group
 	slots   chan struct{}
+	memory  *semaphore.Weighted
 	timeout time.Duration
 	log     *slog.Logger
 }
@@ -391,9 +513,16 @@ func NewThumbnailer(st Storage, opts ThumbOptions) *Thumbnailer {
 	if opts.MaxPixels <= 0 {
 		opts.MaxPixels = DefaultMaxPixels
 	}
-	if opts.MaxConcurrent <= 0 {
-		opts.MaxConcurrent = 2
+	if opts.MaxDecodeBytes <= 0 {
+		opts.MaxDecodeBytes = DefaultMaxDecodeBytes
 	}
+	if opts.MaxConcurrent <= 0 {
+		opts.MaxConcurrent = min(max(runtime.GOMAXPROCS(0), 1), 4)
+	}
+	if opts.DecodeMemory <= 0 {
+		opts.DecodeMemory = 2 * opts.MaxDecodeBytes
+	}
+	opts.DecodeMemory = max(opts.DecodeMemory, opts.MaxDecodeBytes)
 	if opts.Timeout <= 0 {
 		opts.Timeout = time.Minute
 	}
@@ -401,7 +530,7 @@ func NewThumbnailer(st Storage, opts ThumbOptions) *Thumbnailer {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Thumbnailer{st: st, opts: opts, slots: make(chan struct{}, opts.MaxConcurrent), timeout: opts.Timeout, log: log}
+	return &Thumbnailer{st: st, opts: opts, slots: make(chan struct{}, opts.MaxConcurrent), memory: semaphore.NewWeighted(opts.DecodeMemory), timeout: opts.Timeout, log: log}
 }
 
 // Thumb returns the key of the spec's thumbnail of the original, making it
@@ -422,23 +551,34 @@ func (t *Thumbnailer) Thumb(ctx context.Context, originalKey, spec string) (stri
 	if err != nil || fresh {
 		return thumbKey, err
 	}
-	ch := t.group.DoChan(thumbKey, func() (any, error) {
-		// Detached from the first caller: the others share the result,
-		// and a finished thumbnail is worth keeping anyway.
-		gctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), t.timeout)
-		defer cancel()
-		return nil, t.generate(gctx, originalKey, thumbKey, ts)
-	})
-	select {
-	case res := <-ch:
-		if res.Err != nil {
-			return "", res.Err
+	for {
+		ch := t.group.DoChan(thumbKey, func() (any, error) {
+			// The wait for a slot and for decode memory ends with the
+			// request that started the flight; the work itself is
+			// detached from it: the others share the result, and a
+			// finished thumbnail is worth keeping anyway.
+			gctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), t.timeout)
+			defer cancel()
+			return nil, t.generate(ctx, gctx, originalKey, thumbKey, ts)
+		})
+		select {
+		case res := <-ch:
+			if errors.Is(res.Err, errStarterGone) && ctx.Err() == nil {
+				continue // joined a flight whose starter left while it queued
+			}
+			if res.Err != nil {
+				return "", res.Err
+			}
+			return thumbKey, nil
+		case <-ctx.Done():
+			return "", ctx.Err()
 		}
-		return thumbKey, nil
-	case <-ctx.Done():
-		return "", ctx.Err()
 	}
 }
+
+// errStarterGone ends a generation whose starting request went away while
+// it waited for a slot or for decode memory.
+var errStarterGone = errors.New("files: thumbnail request gone while queued")
 
 // fresh reports whether the thumbnail exists and is not older than the
 // original. It fails for a missing original or a non-image.
@@ -460,12 +600,14 @@ func (t *Thumbnailer) fresh(ctx context.Context, originalKey, thumbKey string) (
 	return !orig.ModTime.After(th.ModTime), nil
 }
 
-func (t *Thumbnailer) generate(ctx context.Context, originalKey, thumbKey string, spec ThumbSpec) error {
+// generate makes one thumbnail. It waits for a slot, then for its
+// original's decode memory, as long as wait lasts; it works under ctx.
+func (t *Thumbnailer) generate(wait, ctx context.Context, originalKey, thumbKey string, spec ThumbSpec) error {
 	select {
 	case t.slots <- struct{}{}:
 		defer func() { <-t.slots }()
-	case <-ctx.Done():
-		return ctx.Err()
+	case <-wait.Done():
+		return fmt.Errorf("%w: %w", errStarterGone, wait.Err())
 	}
 	// Another flight may have finished it while this one waited.
 	if fresh, err := t.fresh(ctx, originalKey, thumbKey); err != nil || fresh {
@@ -476,7 +618,16 @@ func (t *Thumbnailer) generate(ctx context.Context, originalKey, thumbKey string
 		return err
 	}
 	defer obj.Close()
-	data, ct, err := GenerateThumb(obj, spec, t.opts.MaxPixels)
+	img, err := probeImage(obj, spec, t.opts.MaxPixels, t.opts.MaxDecodeBytes)
+	if err != nil {
+		t.log.Warn("files: thumbnail failed", "key", originalKey, "thumb", spec.String(), "err", err)
+		return err
+	}
+	if err := t.memory.Acquire(wait, img.decodeBytes); err != nil {
+		return fmt.Errorf("%w: %w", errStarterGone, err)
+	}
+	data, ct, err := img.thumb(obj, spec)
+	t.memory.Release(img.decodeBytes)
 	if err != nil {
 		t.log.Warn("files: thumbnail failed", "key", originalKey, "thumb", spec.String(), "err", err)
 		return err

@@ -14,6 +14,7 @@ import (
 	"image/png"
 	"io"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -167,7 +168,7 @@ func TestGenerateThumbSizesAndCrops(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			data, ct, err := files.GenerateThumb(bytes.NewReader(tt.src), spec(t, tt.spec), 0)
+			data, ct, err := files.GenerateThumb(bytes.NewReader(tt.src), spec(t, tt.spec), 0, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -190,7 +191,7 @@ func TestGenerateThumbSizesAndCrops(t *testing.T) {
 func TestGenerateThumbFormats(t *testing.T) {
 	t.Parallel()
 	// JPEG stays JPEG.
-	data, ct, err := files.GenerateThumb(bytes.NewReader(encodeJPEG(t, bands(80, 40, red, green, blue))), spec(t, "20x20"), 0)
+	data, ct, err := files.GenerateThumb(bytes.NewReader(encodeJPEG(t, bands(80, 40, red, green, blue))), spec(t, "20x20"), 0, 0)
 	if err != nil || ct != "image/jpeg" {
 		t.Fatalf("jpeg: %q, %v", ct, err)
 	}
@@ -207,7 +208,7 @@ func TestGenerateThumbFormats(t *testing.T) {
 	if err := gif.EncodeAll(&g, &gif.GIF{Image: []*image.Paletted{f1, f2}, Delay: []int{10, 10}}); err != nil {
 		t.Fatal(err)
 	}
-	data, ct, err = files.GenerateThumb(bytes.NewReader(g.Bytes()), spec(t, "10x10"), 0)
+	data, ct, err = files.GenerateThumb(bytes.NewReader(g.Bytes()), spec(t, "10x10"), 0, 0)
 	if err != nil || ct != "image/png" {
 		t.Fatalf("gif: %q, %v", ct, err)
 	}
@@ -220,7 +221,7 @@ func TestGenerateThumbFormats(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, ct, err = files.GenerateThumb(bytes.NewReader(webp), spec(t, "0x10"), 0)
+	data, ct, err = files.GenerateThumb(bytes.NewReader(webp), spec(t, "0x10"), 0, 0)
 	if err != nil || ct != "image/png" {
 		t.Fatalf("webp: %q, %v", ct, err)
 	}
@@ -246,7 +247,7 @@ func TestGenerateThumbOrientation(t *testing.T) {
 		7: {white, blue, green, red},
 		8: {blue, white, red, green},
 	} {
-		data, _, err := files.GenerateThumb(bytes.NewReader(withOrientation(src, o)), spec(t, "100x100f"), 0)
+		data, _, err := files.GenerateThumb(bytes.NewReader(withOrientation(src, o)), spec(t, "100x100f"), 0, 0)
 		if err != nil {
 			t.Fatalf("orientation %d: %v", o, err)
 		}
@@ -266,7 +267,7 @@ func TestGenerateThumbOrientation(t *testing.T) {
 	// A crop anchored at the top of the displayed (rotated) image: for
 	// orientation 6 the stored bottom-left green and top-left red come out
 	// on top.
-	data, _, err := files.GenerateThumb(bytes.NewReader(withOrientation(src, 6)), spec(t, "20x20t"), 0)
+	data, _, err := files.GenerateThumb(bytes.NewReader(withOrientation(src, 6)), spec(t, "20x20t"), 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,7 +275,7 @@ func TestGenerateThumbOrientation(t *testing.T) {
 	if !near(img, 2, 2, green, 60) || !near(img, 17, 2, red, 60) || !near(img, 2, 17, green, 60) {
 		t.Errorf("top crop of rotated image: %v %v %v", img.At(2, 2), img.At(17, 2), img.At(2, 17))
 	}
-	data, _, err = files.GenerateThumb(bytes.NewReader(withOrientation(src, 6)), spec(t, "20x20b"), 0)
+	data, _, err = files.GenerateThumb(bytes.NewReader(withOrientation(src, 6)), spec(t, "20x20b"), 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -302,13 +303,13 @@ func TestGenerateThumbRefuses(t *testing.T) {
 		"truncated png":      encodePNG(t, bands(80, 40, red, green, blue))[:60],
 		"empty":              nil,
 	} {
-		_, _, err := files.GenerateThumb(bytes.NewReader(src), spec(t, "10x10"), 30_000)
+		_, _, err := files.GenerateThumb(bytes.NewReader(src), spec(t, "10x10"), 30_000, 0)
 		if !errors.Is(err, files.ErrNoThumb) {
 			t.Errorf("%s: %v, want ErrNoThumb", name, err)
 		}
 	}
 	// The output is capped too.
-	if _, _, err := files.GenerateThumb(bytes.NewReader(encodePNG(t, bands(8, 4, red, green, blue))), spec(t, "99999x99999"), 1000); !errors.Is(err, files.ErrNoThumb) {
+	if _, _, err := files.GenerateThumb(bytes.NewReader(encodePNG(t, bands(8, 4, red, green, blue))), spec(t, "99999x99999"), 1000, 0); !errors.Is(err, files.ErrNoThumb) {
 		t.Errorf("huge output: %v", err)
 	}
 }
@@ -511,7 +512,7 @@ func FuzzGenerateThumb(f *testing.F) {
 	modes := []byte{0, 't', 'b', 'f'}
 	f.Fuzz(func(t *testing.T, data []byte, w, h uint16, mode uint8) {
 		spec := files.ThumbSpec{Width: int(w % 200), Height: int(h % 200), Mode: modes[int(mode)%4]}
-		out, ct, err := files.GenerateThumb(bytes.NewReader(data), spec, 1<<16)
+		out, ct, err := files.GenerateThumb(bytes.NewReader(data), spec, 1<<16, 0)
 		if err != nil {
 			return
 		}
@@ -523,4 +524,131 @@ func FuzzGenerateThumb(f *testing.F) {
 			t.Fatalf("spec %v gave %dx%d", spec, cfg.Width, cfg.Height)
 		}
 	})
+}
+
+// hugePNG16 is hugePNG for a 16-bit RGBA image: 8 bytes per pixel decoded.
+func hugePNG16(t testing.TB, w, h uint32) []byte {
+	data := encodePNG(t, image.NewNRGBA64(image.Rect(0, 0, 1, 1)))
+	binary.BigEndian.PutUint32(data[16:], w)
+	binary.BigEndian.PutUint32(data[20:], h)
+	binary.BigEndian.PutUint32(data[29:], crc32.ChecksumIEEE(data[12:29]))
+	return data
+}
+
+// TestGenerateThumbDecodeBudget checks that images are budgeted by their
+// decoded bytes, not only their pixels: a small file declaring a 16-bit
+// RGBA image of 4500×4500 (20 megapixels, under the pixel cap, 162 MB
+// decoded) is refused from its header, allocating nothing near that. Not
+// parallel: it measures the allocations of the process.
+func TestGenerateThumbDecodeBudget(t *testing.T) {
+	src := hugePNG16(t, 4500, 4500)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	_, _, err := files.GenerateThumb(bytes.NewReader(src), spec(t, "100x100"), 0, 0)
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, files.ErrNoThumb) {
+		t.Errorf("16-bit 4500x4500: %v, want ErrNoThumb", err)
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 16<<20 {
+		t.Errorf("refusing a 16-bit 4500x4500 PNG allocated %d MB", n>>20)
+	}
+
+	// The same pixels cost twice as much at 16 bits as at 8.
+	deep := image.NewNRGBA64(image.Rect(0, 0, 300, 300)) // 720,000 bytes decoded
+	flat := image.NewNRGBA(image.Rect(0, 0, 300, 300))   // 360,000
+	const budget = 500_000
+	if _, _, err := files.GenerateThumb(bytes.NewReader(encodePNG(t, deep)), spec(t, "10x10"), 0, budget); !errors.Is(err, files.ErrNoThumb) {
+		t.Errorf("16-bit 300x300 over a %d-byte budget: %v", budget, err)
+	}
+	if _, _, err := files.GenerateThumb(bytes.NewReader(encodePNG(t, flat)), spec(t, "10x10"), 0, budget); err != nil {
+		t.Errorf("8-bit 300x300 within a %d-byte budget: %v", budget, err)
+	}
+	if _, _, err := files.GenerateThumb(bytes.NewReader(encodeJPEG(t, bands(300, 300, red, green, blue))), spec(t, "10x10"), 0, budget); err != nil {
+		t.Errorf("baseline JPEG 300x300 (at most 270,000 bytes) within a %d-byte budget: %v", budget, err)
+	}
+	// The Thumbnailer applies its MaxDecodeBytes.
+	ctx := context.Background()
+	st := newLocal(t)
+	th := files.NewThumbnailer(st, files.ThumbOptions{MaxDecodeBytes: budget})
+	data := encodePNG(t, deep)
+	if err := st.Put(ctx, "c/r/deep_abcdefghij.png", bytes.NewReader(data), int64(len(data)), "image/png"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := th.Thumb(ctx, "c/r/deep_abcdefghij.png", "10x10"); !errors.Is(err, files.ErrNoThumb) {
+		t.Errorf("Thumbnailer with a %d-byte budget: %v, want ErrNoThumb", budget, err)
+	}
+}
+
+// gateStore blocks Open of one key until gate is closed.
+type gateStore struct {
+	files.Storage
+	key  string
+	gate chan struct{}
+}
+
+func (s *gateStore) Open(ctx context.Context, key string) (*files.Object, error) {
+	if key == s.key {
+		<-s.gate
+	}
+	return s.Storage.Open(ctx, key)
+}
+
+// TestThumbnailerQueue checks that a generation waiting for a slot gives
+// up with the request that started it (nothing is made for requests that
+// left), and that another request for the same thumbnail then makes it
+// itself.
+func TestThumbnailerQueue(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := &gateStore{Storage: newLocal(t), key: "c/r/a_abcdefghij.png", gate: make(chan struct{})}
+	th := files.NewThumbnailer(st, files.ThumbOptions{MaxConcurrent: 1})
+	src := encodePNG(t, bands(80, 40, red, green, blue))
+	for _, k := range []string{"c/r/a_abcdefghij.png", "c/r/b_abcdefghij.png"} {
+		if err := st.Put(ctx, k, bytes.NewReader(src), int64(len(src)), "image/png"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// a takes the only slot and blocks in Open.
+	aDone := make(chan error, 1)
+	go func() { _, err := th.Thumb(ctx, "c/r/a_abcdefghij.png", "20x20"); aDone <- err }()
+	time.Sleep(50 * time.Millisecond)
+
+	// b queues behind it: its request ends, and it stops waiting.
+	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if _, err := th.Thumb(short, "c/r/b_abcdefghij.png", "20x20"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("queued Thumb: %v, want the deadline", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("queued Thumb returned after %v", d)
+	}
+	// A flight started by a request that leaves, joined by one that stays:
+	// the one that stays gets its thumbnail.
+	leaving, leave := context.WithCancel(ctx)
+	go th.Thumb(leaving, "c/r/b_abcdefghij.png", "30x30")
+	time.Sleep(20 * time.Millisecond)
+	stayDone := make(chan error, 1)
+	go func() { _, err := th.Thumb(ctx, "c/r/b_abcdefghij.png", "30x30"); stayDone <- err }()
+	time.Sleep(20 * time.Millisecond)
+	leave()
+	time.Sleep(20 * time.Millisecond)
+	close(st.gate)
+	for name, ch := range map[string]chan error{"a": aDone, "b for the request that stayed": stayDone} {
+		select {
+		case err := <-ch:
+			if err != nil {
+				t.Errorf("%s: %v", name, err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: no answer", name)
+		}
+	}
+	// The 20x20 of b, which nobody waits for any more, is never made: queued
+	// work leaves with its requests.
+	time.Sleep(100 * time.Millisecond)
+	if ok, _ := st.Exists(ctx, "c/r/thumbs_b_abcdefghij.png/20x20_b_abcdefghij.png"); ok {
+		t.Error("a thumbnail nobody waited for was made")
+	}
 }
