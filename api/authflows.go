@@ -120,6 +120,8 @@ func (s *Server) findByEmail(ctx context.Context, c *schema.Collection, email st
 // proved the right to): validation, hashing and token-key rotation as in
 // any update, no rules.
 func (s *Server) systemUpdate(ctx context.Context, c *schema.Collection, rec *schema.Record, body map[string]any) error {
+	// A new password is hashed before the transaction takes the writer.
+	ctx = s.records.HashAhead(ctx, record.System(), c, rec.ID(), body)
 	return s.store.Tx(ctx, func(tx *store.Tx) error {
 		_, err := s.records.Update(ctx, tx, record.System(), c, rec.ID(), body)
 		return err
