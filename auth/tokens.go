@@ -154,11 +154,18 @@ var dummyInput = []byte("plinth-timing-equaliser")
 // the same time. dummyCost 0 means bcrypt.DefaultCost.
 func CheckPassword(hash, password string, dummyCost int) bool {
 	if hash == "" {
-		if dummyCost == 0 {
-			dummyCost = bcrypt.DefaultCost
-		}
-		_, _ = bcrypt.GenerateFromPassword(dummyInput, dummyCost)
+		dummyHash(dummyCost)
 		return false
 	}
 	return bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) == nil
+}
+
+// dummyHash spends the time of a check at cost (0: bcrypt.DefaultCost)
+// and returns the hash it made.
+func dummyHash(cost int) []byte {
+	if cost == 0 {
+		cost = bcrypt.DefaultCost
+	}
+	h, _ := bcrypt.GenerateFromPassword(dummyInput, cost)
+	return h
 }

@@ -126,3 +126,18 @@ func TestHashAheadKeepsBcryptOutOfTx(t *testing.T) {
 		counts("without HashAhead", 0, 1)
 	})
 }
+
+// TestPasswordCost: the cost of new hashes, and of the dummy check for an
+// unknown identity, is the password field's own, else --bcrypt-cost.
+func TestPasswordCost(t *testing.T) {
+	c := &schema.Collection{ID: "c1", Name: "c", Type: schema.TypeAuth, Fields: []*schema.Field{
+		{Name: "password", Type: "password", Options: &schema.PasswordOptions{}},
+		{Name: "pin", Type: "password", Options: &schema.PasswordOptions{Cost: 6}},
+	}}
+	svc := &Service{BcryptCost: 12}
+	for name, want := range map[string]int{"password": 12, "pin": 6, "missing": 12} {
+		if got := svc.PasswordCost(c, name); got != want {
+			t.Errorf("PasswordCost(%s) = %d, want %d", name, got, want)
+		}
+	}
+}
