@@ -1,8 +1,10 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -131,6 +133,120 @@ func TestDDLIdentifierInjection(t *testing.T) {
 				map[string]any{"id": "pbc_1234567890", "name": "pb_style", "fields": []any{
 					text("text3208210256", "id"), text("_pb_users_auth_", "a"), map[string]any{"id": "geoPoint1542800728", "name": "g", "type": "geoPoint"}}},
 			}}},
+		})
+	})
+}
+
+// TestSecretsThroughSchema checks that no collection change makes a secret
+// readable: hidden system fields stay hidden and keep their type whatever a
+// PATCH, a create or an import says, and a view cannot read hidden fields
+// or system tables (issue 12, item 8).
+func TestSecretsThroughSchema(t *testing.T) {
+	t.Parallel()
+	testenv.Run(t, func(t *testing.T, b testenv.Backend) {
+		ta := setup(t, b)
+		ta.create("users", map[string]any{"email": "a@example.com", "password": "password-1", "passwordConfirm": "password-1", "emailVisibility": true})
+		definition := func(name string) map[string]any {
+			var out map[string]any
+			ta.mustJSON("GET", "/api/collections/"+name, nil, ta.su, 200, &out)
+			return out
+		}
+		users := definition("users")
+		// unhide returns the fields of coll with hidden turned off (and
+		// extra set) on the field called name.
+		unhide := func(coll map[string]any, name string, extra map[string]any) []any {
+			fields := coll["fields"].([]any)
+			out := make([]any, len(fields))
+			for i, f := range fields {
+				m := map[string]any{}
+				for k, v := range f.(map[string]any) {
+					m[k] = v
+				}
+				if m["name"] == name {
+					m["hidden"] = false
+					for k, v := range extra {
+						m[k] = v
+					}
+				}
+				out[i] = m
+			}
+			return out
+		}
+		withoutField := func(name string) []any {
+			var out []any
+			for _, f := range users["fields"].([]any) {
+				if f.(map[string]any)["name"] != name {
+					out = append(out, f)
+				}
+			}
+			return out
+		}
+		secrets := []string{`"tokenKey"`, `"password"`}
+		ta.run(t, []scenario{
+			{name: "unhide tokenKey ignored", method: "PATCH", path: "/api/collections/users", as: "su", status: 200,
+				body: map[string]any{"listRule": "", "fields": unhide(users, "tokenKey", nil)}},
+			{name: "unhide password ignored", method: "PATCH", path: "/api/collections/users", as: "su", status: 200,
+				body: map[string]any{"fields": unhide(users, "password", nil)}},
+			{name: "records still hide the secrets", method: "GET", path: "/api/collections/users/records", status: 200,
+				want: []string{`"email":"a@example.com"`}, notWant: secrets},
+			{name: "superusers neither", method: "GET", path: "/api/collections/users/records", as: "su", status: 200, notWant: secrets},
+			{name: "unsetting system ignored", method: "PATCH", path: "/api/collections/users", as: "su", status: 200,
+				body: map[string]any{"fields": unhide(users, "tokenKey", map[string]any{"system": false})}},
+			// An auth collection gets its auth fields back when they are
+			// left out: tokenKey returns, hidden, with its values.
+			{name: "so tokenKey cannot be removed", method: "PATCH", path: "/api/collections/users", as: "su", status: 200,
+				body: map[string]any{"fields": withoutField("tokenKey")}, want: []string{`"id":"text2504183744","name":"tokenKey","type":"text","system":true,"hidden":true`}},
+			{name: "type change refused", method: "PATCH", path: "/api/collections/users", as: "su", status: 400,
+				body: map[string]any{"fields": unhide(users, "tokenKey", map[string]any{"type": "json"})}, want: []string{"validation_system_field_type"}},
+			{name: "type change of a system collection's secret refused", method: "PATCH", path: "/api/collections/_totps", as: "su", status: 400,
+				body: map[string]any{"fields": unhide(definition("_totps"), "secret", map[string]any{"type": "json"})}, want: []string{"validation_field_type_change"}},
+			{name: "system collection secret stays hidden", method: "PATCH", path: "/api/collections/_otps", as: "su", status: 200,
+				body: map[string]any{"fields": unhide(definition("_otps"), "password", nil)},
+				want: []string{`"name":"password","type":"password","system":true,"hidden":true`}},
+			{name: "superusers' tokenKey stays hidden", method: "PATCH", path: "/api/collections/_superusers", as: "su", status: 200,
+				body: map[string]any{"fields": unhide(definition("_superusers"), "tokenKey", nil)},
+				want: []string{`"name":"tokenKey","type":"text","system":true,"hidden":true`}},
+			{name: "superusers still hidden", method: "GET", path: "/api/collections/_superusers/records", as: "su", status: 200, notWant: secrets},
+			{name: "new auth collection: tokenKey sent visible", method: "POST", path: "/api/collections", as: "su", status: 200,
+				body: map[string]any{"name": "members", "type": "auth", "fields": []any{map[string]any{"name": "tokenKey", "type": "text", "hidden": false}}},
+				want: []string{`"name":"tokenKey","type":"text","system":true,"hidden":true`}},
+			{name: "new auth collection: tokenKey of another type", method: "POST", path: "/api/collections", as: "su", status: 400,
+				body: map[string]any{"name": "members2", "type": "auth", "fields": []any{map[string]any{"name": "tokenKey", "type": "json"}}},
+				want: []string{"validation_system_field_type"}},
+			{name: "import cannot unhide", method: "PUT", path: "/api/collections/import", as: "su", status: 204,
+				body: map[string]any{"collections": []any{map[string]any{"id": users["id"], "name": "users", "type": "auth", "fields": unhide(users, "tokenKey", nil)}}}},
+			{name: "after import", method: "GET", path: "/api/collections/users/records", as: "su", status: 200, notWant: secrets},
+			{name: "after import, definition", method: "GET", path: "/api/collections/users", as: "su", status: 200,
+				want: []string{`"name":"tokenKey","type":"text","system":true,"hidden":true`}},
+		})
+		// Views: whatever way the query reads a hidden field or a system
+		// table, it is refused.
+		for i, q := range []string{
+			`SELECT id, tokenKey FROM users`,
+			`SELECT id, "tokenKey" AS t FROM users`,
+			`SELECT id, password FROM users`,
+			`SELECT id, substr(tokenKey, 1, 5) AS t FROM users`,
+			`SELECT * FROM users`,
+			`SELECT u.* FROM users u`,
+			`SELECT id, email FROM users WHERE tokenKey > 'm'`,
+			`SELECT id, (SELECT password FROM _superusers LIMIT 1) AS p FROM users`,
+			`SELECT id, secret FROM _totps`,
+			`SELECT key AS id, value FROM _params`,
+			`SELECT id, definition FROM _collections`,
+			`SELECT name AS id, sql FROM sqlite_master`,
+			`SELECT id, pg_read_file('/etc/hostname') AS f FROM users`,
+			`SELECT id, row_to_json(u)::text AS j FROM users u`,
+		} {
+			status, body := ta.do("POST", "/api/collections", map[string]any{"name": fmt.Sprint("leak", i), "type": "view", "listRule": "", "viewQuery": q}, ta.su)
+			if status != 400 || !bytes.Contains(body, []byte("validation_invalid_view_query")) {
+				t.Errorf("view %q: status %d, want 400; body %s", q, status, body)
+			}
+		}
+		ta.run(t, []scenario{
+			{name: "a view of visible fields works", method: "POST", path: "/api/collections", as: "su", status: 200,
+				body: map[string]any{"name": "public_users", "type": "view", "listRule": "", "viewQuery": "SELECT u.id, u.email, u.verified FROM users u WHERE u.\"emailVisibility\" = TRUE"}},
+			{name: "and lists", method: "GET", path: "/api/collections/public_users/records", status: 200, want: []string{`"email":"a@example.com"`}, notWant: secrets},
+			{name: "no leak view left", method: "GET", path: "/api/collections?filter=name~'leak'", as: "su", status: 200, want: []string{`"totalItems":0`}},
 		})
 	})
 }

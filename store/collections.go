@@ -182,7 +182,7 @@ func (s *Store) saveCollectionTx(ctx context.Context, tx *sql.Tx, snap *Schema, 
 	var err error
 	switch {
 	case c.IsView():
-		err = s.saveView(ctx, tx, old, c)
+		err = s.saveView(ctx, tx, next, old, c)
 	case old == nil:
 		err = s.createTable(ctx, tx, c, indexes)
 	default:
@@ -241,7 +241,9 @@ func prepareCollection(c, old *schema.Collection) error {
 	}
 	if c.Type != schema.TypeView {
 		c.ViewQuery = ""
-		ensureSystemFields(c, old)
+		if err := ensureSystemFields(c, old); err != nil {
+			return err
+		}
 	}
 	// Fields sent without an id keep the id of the old field of the same
 	// name, so clients that omit ids do not drop and re-add columns.
@@ -257,12 +259,27 @@ func prepareCollection(c, old *schema.Collection) error {
 		}
 		f.ID = f.Type + schema.RandomString(10, "0123456789")
 	}
+	// A system field stays one, and a hidden system field (password hash,
+	// tokenKey, the auth system collections' secrets) stays hidden,
+	// whatever the client sent: PocketBase enforces these defaults on save
+	// too. Removing such a field or changing its type is refused later
+	// (checkFieldChanges).
+	if old != nil {
+		for _, f := range c.Fields {
+			if of := old.FieldByID(f.ID); of != nil && of.System {
+				f.System = true
+				if of.Hidden {
+					f.Hidden = true
+				}
+			}
+		}
+	}
 	return nil
 }
 
 // ensureSystemFields adds the id field (and, for new collections, created
 // and updated; for auth collections, the auth fields) when missing.
-func ensureSystemFields(c, old *schema.Collection) {
+func ensureSystemFields(c, old *schema.Collection) error {
 	var template []*schema.Field
 	raw := `[` + idFieldJSON + `]`
 	if c.Type == schema.TypeAuth {
@@ -276,8 +293,14 @@ func ensureSystemFields(c, old *schema.Collection) {
 	var missing []*schema.Field
 	for _, t := range template {
 		if f := c.Field(t.Name); f != nil {
+			if t.System && f.Type != t.Type && c.Type == schema.TypeAuth {
+				return schema.Errors{"fields": schema.NewFieldError("validation_system_field_type",
+					fmt.Sprintf("The auth field %q must have the type %s.", t.Name, t.Type))}
+			}
 			if t.System && f.Type == t.Type {
 				f.System = true
+				// The template's hidden fields are the auth secrets.
+				f.Hidden = f.Hidden || t.Hidden
 				if f.ID == "" {
 					f.ID = t.ID
 				}
@@ -299,6 +322,7 @@ func ensureSystemFields(c, old *schema.Collection) {
 		}
 	}
 	c.Fields = append(append(head, c.Fields...), tail...)
+	return nil
 }
 
 const idFieldJSON = `{"id": "text3208210256", "name": "id", "type": "text", "system": true, "required": true, "primaryKey": true,
