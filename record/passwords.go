@@ -93,7 +93,7 @@ func (s *Service) HashAheadUpsert(ctx context.Context, caller *Caller, c *schema
 // hashAhead prepares a create (when create is set) or an update of the
 // record with id, whichever the caller may do (an upsert has both).
 func (s *Service) hashAhead(ctx context.Context, caller *Caller, c *schema.Collection, create bool, id string, body map[string]any) context.Context {
-	if c == nil || !hasPasswordField(c) || len(body) == 0 || c.IsView() || ctx.Err() != nil {
+	if c == nil || c.IsView() || !setsPassword(c, body) || ctx.Err() != nil {
 		return ctx
 	}
 	var current *schema.Record
@@ -162,9 +162,11 @@ func (s *Service) hashAhead(ctx context.Context, caller *Caller, c *schema.Colle
 	return ctx
 }
 
-func hasPasswordField(c *schema.Collection) bool {
+// setsPassword reports whether body has a value for one of c's password
+// fields: most writes do not, and cost no extra read here.
+func setsPassword(c *schema.Collection, body map[string]any) bool {
 	for _, f := range c.Fields {
-		if f.Type == "password" {
+		if _, ok := body[f.Name]; ok && f.Type == "password" {
 			return true
 		}
 	}
