@@ -42,20 +42,12 @@ func (s *Server) listCollections(w http.ResponseWriter, r *http.Request) error {
 			return items[i].Name < items[j].Name
 		})
 	}
-	page, err := intParam(r, "page", 1)
+	page, perPage, err := pageParams(r)
 	if err != nil {
 		return err
 	}
-	perPage, err := intParam(r, "perPage", 30)
-	if err != nil {
-		return err
-	}
-	if perPage == 0 {
-		perPage = 30
-	}
-	page, perPage = max(page, 1), min(max(perPage, 1), 1000)
 	total := len(items)
-	start := min((page-1)*perPage, total)
+	start := int(min(int64(page-1)*int64(perPage), int64(total)))
 	end := min(start+perPage, total)
 	totalItems, totalPages := total, (total+perPage-1)/perPage
 	if boolParam(r, "skipTotal") {

@@ -2,7 +2,9 @@ package api
 
 import (
 	"context"
+	"math"
 	"net/http"
+	"strconv"
 
 	"github.com/plinthdev/plinth/record"
 	"github.com/plinthdev/plinth/schema"
@@ -37,18 +39,10 @@ func (s *Server) listRecords(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q := r.URL.Query()
-	page, err := intParam(r, "page", 1)
+	page, perPage, err := pageParams(r)
 	if err != nil {
 		return err
 	}
-	perPage, err := intParam(r, "perPage", 30)
-	if err != nil {
-		return err
-	}
-	if perPage == 0 {
-		perPage = 30
-	}
-	page, perPage = max(page, 1), min(max(perPage, 1), maxPerPage)
 	cl := s.caller(r, nil)
 	result, err := s.records.List(r.Context(), cl, c, record.ListParams{
 		Filter: q.Get("filter"), Sort: q.Get("sort"), Page: page, PerPage: perPage, SkipTotal: boolParam(r, "skipTotal"),
@@ -61,6 +55,40 @@ func (s *Server) listRecords(w http.ResponseWriter, r *http.Request) error {
 	}
 	writePage(w, result, page, perPage, ro.enc)
 	return nil
+}
+
+// pageParams reads page and perPage as PocketBase does: a value that is
+// not an integer is a 400, zero or negative means the default (page 1, 30
+// per page), perPage is capped at maxPerPage. A page whose offset does not
+// fit in 64 bits is a 400 too, rather than an overflow that would wrap to a
+// negative offset.
+func pageParams(r *http.Request) (page, perPage int, err error) {
+	q := r.URL.Query()
+	parse := func(name string, def int) (int, error) {
+		v := q.Get(name)
+		if v == "" {
+			return def, nil
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return 0, badRequest("Invalid "+name+" parameter: it must be an integer.", err)
+		}
+		if n <= 0 {
+			return def, nil
+		}
+		return int(n), nil
+	}
+	if page, err = parse("page", 1); err != nil {
+		return 0, 0, err
+	}
+	if perPage, err = parse("perPage", 30); err != nil {
+		return 0, 0, err
+	}
+	perPage = min(perPage, maxPerPage)
+	if int64(page-1) > math.MaxInt64/int64(perPage) {
+		return 0, 0, badRequest("Invalid page parameter: the page is too large.", nil)
+	}
+	return page, perPage, nil
 }
 
 func (s *Server) viewRecord(w http.ResponseWriter, r *http.Request) error {

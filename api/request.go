@@ -8,7 +8,6 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/plinthdev/plinth/auth"
@@ -341,18 +340,6 @@ func formValues(v map[string][]string) map[string]any {
 
 // intParam reads a non-negative integer query parameter; a malformed value
 // is a 400 rather than a silent default.
-func intParam(r *http.Request, name string, def int) (int, error) {
-	v := r.URL.Query().Get(name)
-	if v == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 0 {
-		return 0, badRequest("Invalid "+name+" parameter: it must be a non-negative integer.", err)
-	}
-	return n, nil
-}
-
 func boolParam(r *http.Request, name string) bool {
 	switch strings.ToLower(r.URL.Query().Get(name)) {
 	case "1", "true", "t", "yes":

@@ -250,3 +250,37 @@ func TestSecretsThroughSchema(t *testing.T) {
 		})
 	})
 }
+
+// TestPageOverflow checks page and perPage parsing: an offset that would
+// overflow answers 400, never 500 or page 1; garbage is a 400; zero and
+// negative values mean the defaults, as in PocketBase (issue 12, item 9).
+func TestPageOverflow(t *testing.T) {
+	t.Parallel()
+	testenv.Run(t, func(t *testing.T, b testenv.Backend) {
+		ta := setup(t, b)
+		ta.createCollection(map[string]any{"name": "notes", "listRule": "", "fields": []any{map[string]any{"name": "t", "type": "text"}}})
+		for i := 0; i < 3; i++ {
+			ta.create("notes", map[string]any{"t": fmt.Sprint(i)})
+		}
+		var sc []scenario
+		for _, base := range []string{"/api/collections/notes/records", "/api/collections"} {
+			as := ""
+			if base == "/api/collections" {
+				as = "su"
+			}
+			sc = append(sc,
+				scenario{name: "max int64 page", method: "GET", path: base + "?page=9223372036854775807", as: as, status: 400},
+				scenario{name: "max int64 page, perPage 1000", method: "GET", path: base + "?page=9223372036854775807&perPage=1000", as: as, status: 400},
+				scenario{name: "overflowing page", method: "GET", path: base + "?page=9223372036854775808", as: as, status: 400},
+				scenario{name: "huge page, one per page", method: "GET", path: base + "?page=9223372036854775807&perPage=1", as: as, status: 200, want: []string{`"items":[]`}},
+				scenario{name: "large page past the end", method: "GET", path: base + "?page=9223372036854775&perPage=1000", as: as, status: 200, want: []string{`"page":9223372036854775`, `"items":[]`}},
+				scenario{name: "garbage page", method: "GET", path: base + "?page=abc", as: as, status: 400},
+				scenario{name: "garbage perPage", method: "GET", path: base + "?perPage=1e3", as: as, status: 400},
+				scenario{name: "negative page is page 1", method: "GET", path: base + "?page=-5&perPage=1", as: as, status: 200, want: []string{`"page":1,"perPage":1`}},
+				scenario{name: "negative perPage is the default", method: "GET", path: base + "?perPage=-1", as: as, status: 200, want: []string{`"perPage":30`}},
+				scenario{name: "perPage capped", method: "GET", path: base + "?perPage=5000", as: as, status: 200, want: []string{`"perPage":1000`}},
+			)
+		}
+		ta.run(t, sc)
+	})
+}
