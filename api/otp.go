@@ -133,15 +133,8 @@ func (s *Server) authWithOTP(w http.ResponseWriter, r *http.Request) error {
 		hash = row.GetString("password")
 	}
 	if !auth.CheckPassword(hash, code, otpCost(otps)) {
-		if row != nil {
-			if n, _ := row.Get("attempts").(float64); n >= maxOTPAttempts {
-				// The last guess failed: the code is dead.
-				err := s.store.Tx(ctx, func(tx *store.Tx) error { return tx.Delete(ctx, row) })
-				if err != nil && !errors.Is(err, store.ErrNotFound) {
-					return err
-				}
-			}
-		}
+		// A code out of guesses stays until it expires and is purged
+		// (purgeExpired), so that no guess takes another write path.
 		s.loginFailed(r, throttleID)
 		return invalidOTP()
 	}
@@ -176,8 +169,9 @@ func (s *Server) authWithOTP(w http.ResponseWriter, r *http.Request) error {
 // another collection's, expired or out of attempts). The count is a
 // compare-and-set of attempts from n to n+1 while n < maxOTPAttempts, so
 // however many requests race, at most maxOTPAttempts of them get a row to
-// compare their code with. An id that names no usable OTP runs the same
-// UPDATE statement (matching no row), so both cost one write.
+// compare their code with. An id that names no live OTP runs the same
+// UPDATE statement, bound to match no row, so every guess costs one read
+// and one write, whatever the id.
 func (s *Server) takeOTPAttempt(ctx context.Context, otps, c *schema.Collection, otpID string, ttl time.Duration) (*schema.Record, error) {
 	id := otpID
 	if !schema.ValidID(id) {
@@ -198,9 +192,7 @@ func (s *Server) takeOTPAttempt(ctx context.Context, otps, c *schema.Collection,
 			var attempts float64
 			if live {
 				attempts, _ = row.Get("attempts").(float64)
-				if expired(row, ttl) || attempts >= maxOTPAttempts {
-					return tx.Delete(ctx, row)
-				}
+				live = !expired(row, ttl) && attempts < maxOTPAttempts
 			}
 			var next *schema.Record
 			expect := attempts
