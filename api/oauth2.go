@@ -189,11 +189,14 @@ func (s *Server) oauth2Record(r *http.Request, c *schema.Collection, opts *schem
 	resetPW := c.Field("tokenKey").Options.(*schema.TextOptions).Generate()
 	reset := map[string]any{"password": resetPW, "passwordConfirm": resetPW, "verified": true}
 	if _, err := s.store.FindFirst(ctx, links, map[string]any{"collectionRef": c.ID, "provider": provider, "providerId": user.ID}); errors.Is(err, store.ErrNotFound) {
-		existing, err := s.findByEmail(ctx, c, user.Email)
+		var existing *schema.Record
+		if user.Email != "" {
+			if existing, err = s.findByEmail(ctx, c, user.Email); err != nil {
+				return nil, false, err
+			}
+		}
 		switch {
-		case err != nil:
-			return nil, false, err
-		case user.Email == "" || existing == nil:
+		case existing == nil:
 			ctx = s.records.HashAhead(ctx, caller, c, "", signUp)
 		case user.EmailVerified && existing.Get("verified") != true:
 			ctx = s.records.HashAhead(ctx, record.System(), c, existing.ID(), reset)
