@@ -38,6 +38,9 @@ type Config struct {
 	DatabaseURL string
 	// SQLiteSync is SQLite's synchronous mode, NORMAL (default) or FULL.
 	SQLiteSync string
+	// QueryTimeout interrupts a record read or write transaction that runs
+	// longer, in the database itself (default 10s; negative: never).
+	QueryTimeout time.Duration
 	// MaxBodyBytes caps a multipart body with file uploads (default 32 MiB).
 	MaxBodyBytes int64
 	// MaxRecordBodyBytes caps the JSON body of a record write (default
@@ -115,6 +118,7 @@ type App struct {
 	srv     *api.Server
 	redis   io.Closer
 	bus     realtime.Bus
+	hooks   *appHooks
 }
 
 // New opens the database (migrating it) and builds the HTTP API.
@@ -126,7 +130,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	st, err := store.Open(ctx, store.Config{Dir: cfg.DataDir, URL: cfg.DatabaseURL, SQLiteSync: cfg.SQLiteSync})
+	st, err := store.Open(ctx, store.Config{Dir: cfg.DataDir, URL: cfg.DatabaseURL, SQLiteSync: cfg.SQLiteSync, QueryTimeout: cfg.QueryTimeout})
 	if err != nil {
 		return nil, err
 	}
@@ -160,6 +164,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		st.Close()
 		return nil, err
 	}
+	hooks := newAppHooks(log)
 	reg := prometheus.NewRegistry()
 	api.RegisterRuntime(reg)
 	srv := api.New(st, tokens, log, reg, api.Config{
@@ -168,8 +173,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		Files:  fileStore,
 		Sealer: sealer, RateLimitStore: limits, DisableRateLimits: cfg.DisableRateLimits,
 		RealtimeBus: bus, RealtimeIdleTimeout: cfg.RealtimeIdleTimeout,
+		RecordHooks: hooks,
 	})
-	a := &App{cfg: cfg, log: log, store: st, tokens: tokens, handler: srv, srv: srv, bus: bus}
+	a := &App{cfg: cfg, log: log, store: st, tokens: tokens, handler: srv, srv: srv, bus: bus, hooks: hooks}
 	a.files = fileStore
 	if redisClient != nil {
 		a.redis = redisClient

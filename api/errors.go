@@ -58,6 +58,9 @@ func toError(err error) *Error {
 	var ee *record.ExpandError
 	var mbe *http.MaxBytesError
 	var fna *filter.NotAllowedError
+	if he, ok := hookError(err); ok {
+		return he
+	}
 	switch {
 	case errors.As(err, &fna):
 		return forbidden("Only superusers can filter or sort by " + fna.What + ".")

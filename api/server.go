@@ -73,6 +73,8 @@ type Config struct {
 	// for this long (default 5m, as PocketBase; negative: never). The SDKs
 	// reconnect and resubscribe.
 	RealtimeIdleTimeout time.Duration
+	// RecordHooks is told of every record read and write (nil: none).
+	RecordHooks record.Hooks
 }
 
 // Server is Plinth's HTTP API.
@@ -97,6 +99,8 @@ type Server struct {
 	// broker and rt serve realtime (realtime.go).
 	broker *realtime.Broker
 	rt     *realtime.Handler
+	// mux routes built-in and custom routes (Handle).
+	mux *http.ServeMux
 }
 
 // New builds the API server. reg receives the HTTP and database metrics.
@@ -122,7 +126,7 @@ func New(st *store.Store, tokens *auth.Tokens, log *slog.Logger, reg *prometheus
 	s := &Server{
 		cfg:     cfg,
 		store:   st,
-		records: &record.Service{Store: st, BcryptCost: cfg.BcryptCost},
+		records: &record.Service{Store: st, BcryptCost: cfg.BcryptCost, Hooks: cfg.RecordHooks},
 		tokens:  tokens,
 		log:     log,
 		metrics: newMetrics(reg, st),
@@ -137,6 +141,7 @@ func New(st *store.Store, tokens *auth.Tokens, log *slog.Logger, reg *prometheus
 		reg.MustRegister(realtimeCollector{s.broker})
 	}
 	mux := http.NewServeMux()
+	s.mux = mux
 	s.routes(mux)
 	s.handler = s.recoverPanics(s.observe(s.cors(s.loadAuth(s.rateLimit(mux)))))
 	return s

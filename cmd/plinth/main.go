@@ -140,6 +140,11 @@ func parseFlags(name string, args []string, getenv func(string) string, stderr i
 	if err != nil {
 		return cfg, nil, nil, fmt.Errorf("invalid PLINTH_REALTIME_IDLE_TIMEOUT: %w", err)
 	}
+	queryTimeout, err := envDuration(env("QUERY_TIMEOUT", ""), 10*time.Second)
+	if err != nil {
+		return cfg, nil, nil, fmt.Errorf("invalid PLINTH_QUERY_TIMEOUT: %w", err)
+	}
+	fs.DurationVar(&cfg.QueryTimeout, "query-timeout", queryTimeout, "interrupt a record read or write transaction that runs longer (negative: never) (PLINTH_QUERY_TIMEOUT)")
 	fs.DurationVar(&cfg.RealtimeIdleTimeout, "realtime-idle-timeout", idleTimeout, "close a realtime SSE stream idle for this long (negative: never); clients reconnect (PLINTH_REALTIME_IDLE_TIMEOUT)")
 	rateLimits := fs.String("rate-limits", env("RATE_LIMITS", "on"), "on, or off to disable rate limits and failed-login throttling (tests, benchmarks) (PLINTH_RATE_LIMITS)")
 	var rest []string
