@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"runtime/debug"
 	"strings"
@@ -67,8 +68,18 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			route = "unmatched"
 		}
 		s.metrics.observe(route, sw.status, d)
-		s.log.DebugContext(r.Context(), "request", "method", r.Method, "route", route, "status", sw.status, "duration", d)
+		if s.log.Enabled(r.Context(), slog.LevelDebug) {
+			s.log.DebugContext(r.Context(), "request", "method", r.Method, "route", route, "status", sw.status, "duration", d, "ip", s.clientIP(r))
+		}
 	})
+}
+
+// clientIP is the address the request came from: the connection's peer,
+// unless the settings' trustedProxy names a header to read it from. Every
+// use (rate limits and their excludedIPs, failed-login throttling, logs)
+// goes through it, so they all agree on who the client is.
+func (s *Server) clientIP(r *http.Request) string {
+	return s.currentSettings().proxy.ClientIP(r)
 }
 
 // cors allows browser apps on other origins, as PocketBase does by default.

@@ -5,9 +5,9 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"net/mail"
+	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -52,6 +52,10 @@ type liveSettings struct {
 	sender  mailer.Sender
 	limited http.Handler            // inner behind the rate limiter; nil when off
 	logins  *ratelimit.FailedLogins // nil when rate limits are off by config
+	// proxy decides client IPs (clientIP); excluded are the client IPs
+	// rate limits skip.
+	proxy    *ratelimit.TrustedProxy
+	excluded []netip.Prefix
 }
 
 // initSystem prepares the settings-driven state with the defaults; the
@@ -131,7 +135,8 @@ func (s *Server) saveSettings(ctx context.Context, set *settings.Settings) error
 
 // buildLive builds the sender and rate limiter of set.
 func (s *Server) buildLive(set *settings.Settings, stored string) *liveSettings {
-	l := &liveSettings{s: set, stored: stored, at: time.Now(), sender: s.sys.devMail}
+	l := &liveSettings{s: set, stored: stored, at: time.Now(), sender: s.sys.devMail,
+		proxy: set.TrustedProxyConfig(), excluded: set.ExcludedPrefixes()}
 	if set.SMTP.Enabled {
 		if smtp, err := mailer.NewSMTP(set.SMTPConfig()); err == nil {
 			l.sender = smtp
@@ -151,7 +156,7 @@ func (s *Server) buildLive(set *settings.Settings, stored string) *liveSettings 
 				return l
 			}
 		}
-		l.limited = ratelimit.Middleware(s.sys.limiter, rules, rateLimitKey, rateLimitTags, s.rateLimitFailed)(s.sys.inner)
+		l.limited = ratelimit.Middleware(s.sys.limiter, rules, s.rateLimitKey, rateLimitTags, s.rateLimitFailed)(s.sys.inner)
 	}
 	return l
 }
@@ -306,15 +311,23 @@ func (s *Server) rateLimit(next http.Handler) http.Handler {
 }
 
 // rateLimitKey names the client a request's budget is counted for: the
-// auth record or API key, else the IP.
-func rateLimitKey(r *http.Request) (string, bool) {
-	if rec := authRecord(r); rec != nil {
+// auth record or API key, else the IP. Superusers (as in PocketBase) and
+// clients from the settings' excludedIPs get "", which is not limited.
+func (s *Server) rateLimitKey(r *http.Request) (string, bool) {
+	rec := authRecord(r)
+	if isSuperuser(rec) {
+		return "", true
+	}
+	if ex := s.currentSettings().excluded; len(ex) > 0 && ratelimit.ContainsIP(ex, s.clientIP(r)) {
+		return "", rec != nil || requestAPIKey(r) != nil
+	}
+	if rec != nil {
 		return "rec:" + rec.Collection.ID + ":" + rec.ID(), true
 	}
 	if k := requestAPIKey(r); k != nil {
 		return "key:" + k.ID, true
 	}
-	return "ip:" + clientIP(r), false
+	return "ip:" + s.clientIP(r), false
 }
 
 func rateLimitTags(r *http.Request) []string { return ratelimit.PathTags(r.Method, r.URL.Path) }
@@ -328,15 +341,6 @@ func (s *Server) rateLimitFailed(_ http.ResponseWriter, r *http.Request, err err
 	}
 }
 
-// clientIP is the address the request came from (proxies are not trusted).
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
 // loginThrottle returns a 429 when identity from the client's IP, or that
 // IP, has too many recent failed logins; nil otherwise (and when the
 // limiter fails: the password hash still slows guessing).
@@ -345,7 +349,7 @@ func (s *Server) loginThrottle(r *http.Request, identity string) error {
 	if l == nil {
 		return nil
 	}
-	wait, err := l.Check(r.Context(), identity, clientIP(r))
+	wait, err := l.Check(r.Context(), identity, s.clientIP(r))
 	if err != nil {
 		s.rateLimitFailed(nil, r, err)
 		return nil
@@ -359,7 +363,7 @@ func (s *Server) loginThrottle(r *http.Request, identity string) error {
 // loginFailed counts a failed attempt for identity and the client's IP.
 func (s *Server) loginFailed(r *http.Request, identity string) {
 	if l := s.currentSettings().logins; l != nil {
-		if err := l.Fail(r.Context(), identity, clientIP(r)); err != nil {
+		if err := l.Fail(r.Context(), identity, s.clientIP(r)); err != nil {
 			s.rateLimitFailed(nil, r, err)
 		}
 	}
@@ -368,7 +372,7 @@ func (s *Server) loginFailed(r *http.Request, identity string) {
 // loginSucceeded forgets identity's failures from the client's IP.
 func (s *Server) loginSucceeded(r *http.Request, identity string) {
 	if l := s.currentSettings().logins; l != nil {
-		if err := l.Succeed(r.Context(), identity, clientIP(r)); err != nil {
+		if err := l.Succeed(r.Context(), identity, s.clientIP(r)); err != nil {
 			s.rateLimitFailed(nil, r, err)
 		}
 	}

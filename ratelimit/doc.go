@@ -55,6 +55,16 @@
 // of a [Store]: identities are trimmed, lowercased and SHA-256 hashed before
 // they become keys, so e-mail addresses never sit in Redis in the clear.
 //
+// # Client IP
+//
+// [TrustedProxy] decides the client IP that guests are counted under, as
+// PocketBase's trustedProxy setting does: the connection's peer, unless
+// headers are named (X-Forwarded-For, ...), of which only the last line is
+// read, rightmost address first unless UseLeftmostIP. Proxies, a Plinth
+// addition, restricts the peers whose headers are believed and skips their
+// own addresses in the list. [ParsePrefixes] and [ContainsIP] serve the
+// settings' excludedIPs, which no rule limits.
+//
 // # Failing open
 //
 // [Middleware] lets a request through when the limiter fails (Redis down or

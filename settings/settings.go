@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"reflect"
 	"sort"
@@ -24,7 +25,10 @@ type Settings struct {
 	Meta       Meta       `json:"meta"`
 	SMTP       SMTP       `json:"smtp"`
 	RateLimits RateLimits `json:"rateLimits"`
-	Batch      Batch      `json:"batch"`
+	// TrustedProxy decides the client IP (rate limits, failed-login
+	// throttling, logs); off by default.
+	TrustedProxy TrustedProxy `json:"trustedProxy"`
+	Batch        Batch        `json:"batch"`
 }
 
 // Meta names the application in emails and links.
@@ -59,11 +63,41 @@ type SMTP struct {
 	LocalName string `json:"localName"`
 }
 
-// RateLimits configures request rate limits.
+// RateLimits configures request rate limits. Superusers are never
+// limited, as in PocketBase.
 type RateLimits struct {
 	Enabled bool   `json:"enabled"`
 	Rules   []Rule `json:"rules"`
+	// ExcludedIPs are client IPs and CIDR ranges ("10.0.0.0/8") that no
+	// rule limits (a Plinth addition; failed-login throttling still
+	// applies). The client IP is the one TrustedProxy decides.
+	ExcludedIPs []string `json:"excludedIPs"`
 }
+
+// TrustedProxy is PocketBase's trustedProxy setting, which decides the
+// client IP of a request behind a reverse proxy, plus TrustedCIDRs. With
+// no Headers (the default) the client is the connection's peer.
+type TrustedProxy struct {
+	// Headers name the client, tried in order: X-Forwarded-For,
+	// X-Real-IP, CF-Connecting-IP... Only the last line of a header is
+	// read. Set them only when every request comes through the proxy:
+	// a client that reaches the server directly can forge them.
+	Headers []string `json:"headers"`
+	// UseLeftmostIP takes the leftmost address of the header's list, not
+	// the rightmost (the one the nearest proxy added); the leftmost can be
+	// forged behind proxies that append to what the client sent.
+	UseLeftmostIP bool `json:"useLeftmostIP"`
+	// TrustedCIDRs (a Plinth addition), when not empty, are the IPs and
+	// CIDR ranges of the proxies: only their headers are believed, and
+	// their own addresses are skipped when reading a list from the right.
+	TrustedCIDRs []string `json:"trustedCIDRs"`
+}
+
+// Limits of the lists of the rate-limit and trusted-proxy settings.
+const (
+	maxProxyHeaders = 8
+	maxIPEntries    = 1000
+)
 
 // Rule is one rate limit rule in PocketBase's shape; see package ratelimit
 // for the label forms and audiences.
@@ -90,10 +124,11 @@ type Batch struct {
 // [ratelimit.DefaultRules], batch on, SMTP off.
 func Defaults() *Settings {
 	s := &Settings{
-		Meta:       Meta{AppName: "Plinth", AppURL: "http://localhost:8090", SenderName: "Support", SenderAddress: "support@example.com"},
-		SMTP:       SMTP{Host: "smtp.example.com", Port: 587},
-		RateLimits: RateLimits{Enabled: true, Rules: []Rule{}},
-		Batch:      Batch{Enabled: true, MaxRequests: 50, Timeout: 30},
+		Meta:         Meta{AppName: "Plinth", AppURL: "http://localhost:8090", SenderName: "Support", SenderAddress: "support@example.com"},
+		SMTP:         SMTP{Host: "smtp.example.com", Port: 587},
+		RateLimits:   RateLimits{Enabled: true, Rules: []Rule{}, ExcludedIPs: []string{}},
+		TrustedProxy: TrustedProxy{Headers: []string{}, TrustedCIDRs: []string{}},
+		Batch:        Batch{Enabled: true, MaxRequests: 50, Timeout: 30},
 	}
 	for _, r := range ratelimit.DefaultRules() {
 		s.RateLimits.Rules = append(s.RateLimits.Rules, Rule{
@@ -107,6 +142,9 @@ func Defaults() *Settings {
 func (s *Settings) Clone() *Settings {
 	c := *s
 	c.RateLimits.Rules = append([]Rule{}, s.RateLimits.Rules...)
+	c.RateLimits.ExcludedIPs = append([]string{}, s.RateLimits.ExcludedIPs...)
+	c.TrustedProxy.Headers = append([]string{}, s.TrustedProxy.Headers...)
+	c.TrustedProxy.TrustedCIDRs = append([]string{}, s.TrustedProxy.TrustedCIDRs...)
 	return &c
 }
 
@@ -167,6 +205,11 @@ func (s *Settings) decode(data []byte, strict bool) error {
 	}
 	if err := json.Unmarshal(data, s); err != nil {
 		return decodeError(err)
+	}
+	for _, l := range []*[]string{&s.RateLimits.ExcludedIPs, &s.TrustedProxy.Headers, &s.TrustedProxy.TrustedCIDRs} {
+		if *l == nil {
+			*l = []string{}
+		}
 	}
 	if s.RateLimits.Rules == nil {
 		s.RateLimits.Rules = []Rule{}
@@ -312,8 +355,31 @@ func (s *Settings) Validate() error {
 			rules[fmt.Sprint(i)] = re
 		}
 	}
+	rl := schema.Errors{}
 	if len(rules) > 0 {
-		errs["rateLimits"] = schema.Errors{"rules": rules}
+		rl["rules"] = rules
+	}
+	if err := checkIPList(s.RateLimits.ExcludedIPs); err != nil {
+		rl.Add("excludedIPs", err)
+	}
+	if len(rl) > 0 {
+		errs["rateLimits"] = rl
+	}
+	proxy := schema.Errors{}
+	if len(s.TrustedProxy.Headers) > maxProxyHeaders {
+		proxy.Add("headers", schema.NewFieldError("validation_length_too_long", fmt.Sprintf("At most %d headers.", maxProxyHeaders)))
+	}
+	for _, h := range s.TrustedProxy.Headers {
+		if ratelimit.ValidHeaderName(h) != nil {
+			proxy.Add("headers", schema.NewFieldError("validation_invalid_header_name", fmt.Sprintf("%q is not a header name (letters, digits and hyphens).", truncate(h, 40))))
+			break
+		}
+	}
+	if err := checkIPList(s.TrustedProxy.TrustedCIDRs); err != nil {
+		proxy.Add("trustedCIDRs", err)
+	}
+	if len(proxy) > 0 {
+		errs["trustedProxy"] = proxy
 	}
 
 	batch := schema.Errors{}
@@ -346,6 +412,50 @@ func (s *Settings) SMTPConfig() mailer.SMTPConfig {
 		Host: strings.TrimSpace(s.SMTP.Host), Port: s.SMTP.Port, Username: s.SMTP.Username, Password: s.SMTP.Password,
 		TLS: mode, LocalName: s.SMTP.LocalName,
 	}
+}
+
+// checkIPList validates a list of IPs and CIDR ranges.
+func checkIPList(list []string) *schema.FieldError {
+	if len(list) > maxIPEntries {
+		return schema.NewFieldError("validation_length_too_long", fmt.Sprintf("At most %d entries.", maxIPEntries))
+	}
+	for _, e := range list {
+		if _, err := ratelimit.ParsePrefixes([]string{e}); err != nil {
+			return schema.NewFieldError("validation_invalid_ip", fmt.Sprintf("%q is not an IP address or CIDR range.", truncate(e, 60)))
+		}
+	}
+	return nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}
+
+// TrustedProxyConfig is the trusted-proxy setting for package ratelimit;
+// s must have passed Validate (invalid entries are dropped).
+func (s *Settings) TrustedProxyConfig() *ratelimit.TrustedProxy {
+	return &ratelimit.TrustedProxy{
+		Headers:       append([]string(nil), s.TrustedProxy.Headers...),
+		UseLeftmostIP: s.TrustedProxy.UseLeftmostIP,
+		Proxies:       prefixes(s.TrustedProxy.TrustedCIDRs),
+	}
+}
+
+// ExcludedPrefixes are the parsed RateLimits.ExcludedIPs (invalid entries
+// dropped).
+func (s *Settings) ExcludedPrefixes() []netip.Prefix { return prefixes(s.RateLimits.ExcludedIPs) }
+
+func prefixes(list []string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, e := range list {
+		if p, err := ratelimit.ParsePrefixes([]string{e}); err == nil {
+			out = append(out, p...)
+		}
+	}
+	return out
 }
 
 // RateLimitRules converts the rules for package ratelimit.

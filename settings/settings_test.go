@@ -137,3 +137,56 @@ func TestSMTPConfig(t *testing.T) {
 		}
 	}
 }
+
+func TestTrustedProxyAndExcludedIPs(t *testing.T) {
+	t.Parallel()
+	// Settings stored before these keys existed get empty lists.
+	old, err := Parse([]byte(`{"rateLimits":{"enabled":true,"rules":[]}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := json.Marshal(old.Public())
+	if !strings.Contains(string(out), `"excludedIPs":[]`) || !strings.Contains(string(out), `"trustedProxy":{"headers":[],"useLeftmostIP":false,"trustedCIDRs":[]}`) {
+		t.Errorf("old settings: %s", out)
+	}
+	cur := Defaults()
+	next, err := cur.Patch([]byte(`{"rateLimits":{"excludedIPs":["10.0.0.0/8","::1"]},"trustedProxy":{"headers":["X-Real-IP"],"useLeftmostIP":true,"trustedCIDRs":["192.168.1.1"]}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := next.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if len(cur.RateLimits.ExcludedIPs)+len(cur.TrustedProxy.Headers) != 0 {
+		t.Errorf("Patch changed its receiver: %+v", cur)
+	}
+	tp := next.TrustedProxyConfig()
+	if len(tp.Headers) != 1 || !tp.UseLeftmostIP || len(tp.Proxies) != 1 || tp.Proxies[0].String() != "192.168.1.1/32" {
+		t.Errorf("TrustedProxyConfig: %+v", tp)
+	}
+	if ex := next.ExcludedPrefixes(); len(ex) != 2 || !ratelimit.ContainsIP(ex, "10.9.8.7") {
+		t.Errorf("ExcludedPrefixes: %v", ex)
+	}
+	c := next.Clone()
+	c.TrustedProxy.Headers[0] = "changed"
+	if next.TrustedProxy.Headers[0] != "X-Real-IP" {
+		t.Error("Clone shares the headers")
+	}
+	many := make([]string, maxProxyHeaders+1)
+	for i := range many {
+		many[i] = "X-A"
+	}
+	bad := Defaults()
+	bad.TrustedProxy.Headers = many
+	bad.RateLimits.ExcludedIPs = []string{"not-an-ip"}
+	err = bad.Validate()
+	if err == nil {
+		t.Fatal("invalid lists accepted")
+	}
+	data, _ := json.Marshal(err)
+	for _, want := range []string{`"headers":{"code":"validation_length_too_long"`, `"excludedIPs":{"code":"validation_invalid_ip"`} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("errors %s lack %s", data, want)
+		}
+	}
+}
