@@ -32,8 +32,10 @@ func (t *Tx) query(ctx context.Context, q string, args ...any) (rows, error) {
 	if t.pg != nil {
 		return t.pg.query(ctx, q, args...)
 	}
-	if st := t.s.writeStmts.load(q); st != nil {
-		return t.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	if e := t.s.writeStmts.acquire(q); e != nil {
+		st := t.tx.StmtContext(ctx, e.st)
+		t.s.writeStmts.release(e) // the transaction's statement keeps it open
+		return st.QueryContext(ctx, args...)
 	}
 	t.noteUnprepared(q)
 	return t.tx.QueryContext(ctx, q, args...)
@@ -43,8 +45,10 @@ func (t *Tx) exec(ctx context.Context, q string, args ...any) (result, error) {
 	if t.pg != nil {
 		return t.pg.exec(ctx, q, args...)
 	}
-	if st := t.s.writeStmts.load(q); st != nil {
-		return t.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	if e := t.s.writeStmts.acquire(q); e != nil {
+		st := t.tx.StmtContext(ctx, e.st)
+		t.s.writeStmts.release(e)
+		return st.ExecContext(ctx, args...)
 	}
 	t.noteUnprepared(q)
 	return t.tx.ExecContext(ctx, q, args...)
@@ -85,7 +89,7 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 		// transaction would wait for itself).
 		defer func() {
 			for _, q := range tx.unprepared {
-				s.writeStmts.get(ctx, s.write, q)
+				s.writeStmts.prepare(ctx, s.write, q)
 			}
 		}()
 	}
