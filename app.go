@@ -19,6 +19,7 @@ import (
 	"github.com/plinthdev/plinth/auth"
 	"github.com/plinthdev/plinth/files"
 	"github.com/plinthdev/plinth/mailer"
+	"github.com/plinthdev/plinth/migrate"
 	"github.com/plinthdev/plinth/realtime"
 	"github.com/plinthdev/plinth/record"
 	"github.com/plinthdev/plinth/schema"
@@ -41,6 +42,14 @@ type Config struct {
 	// QueryTimeout interrupts a record read or write transaction that runs
 	// longer, in the database itself (default 10s; negative: never).
 	QueryTimeout time.Duration
+	// MigrationsDir holds the application's migration files (default: a
+	// "migrations" directory next to DataDir). See package migrate.
+	MigrationsDir string
+	// Migrations are Go migrations, run in name order among the files.
+	Migrations []migrate.Go
+	// Automigrate makes StartMigrations write a migration file for every
+	// collection change (serve's default: on when MigrationsDir exists).
+	Automigrate bool
 	// MaxBodyBytes caps a multipart body with file uploads (default 32 MiB).
 	MaxBodyBytes int64
 	// MaxRecordBodyBytes caps the JSON body of a record write (default
@@ -119,6 +128,8 @@ type App struct {
 	redis   io.Closer
 	bus     realtime.Bus
 	hooks   *appHooks
+	// migrations runs the application's migrations (migrations.go).
+	migrations *migrate.Runner
 }
 
 // New opens the database (migrating it) and builds the HTTP API.
@@ -176,6 +187,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		RecordHooks: hooks,
 	})
 	a := &App{cfg: cfg, log: log, store: st, tokens: tokens, handler: srv, srv: srv, bus: bus, hooks: hooks}
+	a.migrations = newMigrations(a)
 	a.files = fileStore
 	if redisClient != nil {
 		a.redis = redisClient

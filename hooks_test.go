@@ -266,4 +266,3 @@ func TestCustomRoutes(t *testing.T) {
 		h.call("GET", "/api/hello", "", auth.Token, 429, nil)
 	})
 }
-

@@ -50,7 +50,9 @@ func (c *Caller) IsSuperuser() bool {
 
 // SystemCaller is Go code acting on its own behalf: like a superuser, it
 // passes every rule and sees every field.
-func SystemCaller() *Caller { return &Caller{System: true, Request: &filter.RequestInfo{Context: "system"}} }
+func SystemCaller() *Caller {
+	return &Caller{System: true, Request: &filter.RequestInfo{Context: "system"}}
+}
 
 // Service performs record operations for callers.
 type Service struct {

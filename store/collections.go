@@ -63,6 +63,14 @@ func (s *Store) SaveCollection(ctx context.Context, c *schema.Collection) (*sche
 
 // afterSchemaChange runs with schemaMu held, after a local change.
 func (s *Store) afterSchemaChange(ctx context.Context) error {
+	return s.afterSchemaChangeFrom(ctx, true)
+}
+
+// afterSchemaChangeFrom reloads the schema and tells the listeners;
+// collection-change listeners only when notify is set (migrations apply
+// changes that are already written down).
+func (s *Store) afterSchemaChangeFrom(ctx context.Context, notify bool) error {
+	prev := s.Schema()
 	if err := s.reloadLocked(ctx); err != nil {
 		return err
 	}
@@ -70,6 +78,9 @@ func (s *Store) afterSchemaChange(ctx context.Context) error {
 		for _, fn := range *fns {
 			fn()
 		}
+	}
+	if notify {
+		s.notifyCollectionChanges(ctx, prev, s.Schema())
 	}
 	return nil
 }

@@ -57,6 +57,9 @@ type Store struct {
 	onDelete atomic.Pointer[deleteHook]
 	// limits bounds the time and concurrency of costly queries.
 	limits limits
+	// collectionListeners are told of local collection changes (guarded
+	// by schemaMu).
+	collectionListeners []CollectionChangeFunc
 }
 
 // Open connects to the configured database, applies pending migrations and

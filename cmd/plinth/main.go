@@ -41,6 +41,8 @@ const usage = `Usage:
   plinth serve [flags]                 start the server
   plinth superuser upsert EMAIL PASS   create or update a superuser
   plinth superuser delete EMAIL        delete a superuser
+  plinth migrate up|down [N]|status|create NAME|collections
+                                       manage the application's migrations
   plinth version                       print the version
 
 Run 'plinth serve -h' for the flags; each can also be set as PLINTH_<NAME>.
@@ -58,11 +60,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if err != nil {
 			return err
 		}
+		if err := resolveAutomigrate(&cfg, automigrateMode(args[1:], getenv)); err != nil {
+			return err
+		}
 		app, err := plinth.New(ctx, cfg, log)
 		if err != nil {
 			return err
 		}
 		defer app.Close()
+		applied, err := app.StartMigrations(ctx)
+		for _, n := range applied {
+			log.Info("applied migration " + n)
+		}
+		if err != nil {
+			return err
+		}
 		return app.Serve(ctx)
 	case "superuser":
 		if len(args) < 2 {
@@ -94,6 +106,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return errors.New("superuser: expected 'upsert EMAIL PASS' or 'delete EMAIL'")
 		}
 		return nil
+	case "migrate":
+		return runMigrate(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "plinth", plinth.Version)
 		return nil
@@ -146,6 +160,8 @@ func parseFlags(name string, args []string, getenv func(string) string, stderr i
 	}
 	fs.DurationVar(&cfg.QueryTimeout, "query-timeout", queryTimeout, "interrupt a record read or write transaction that runs longer (negative: never) (PLINTH_QUERY_TIMEOUT)")
 	fs.DurationVar(&cfg.RealtimeIdleTimeout, "realtime-idle-timeout", idleTimeout, "close a realtime SSE stream idle for this long (negative: never); clients reconnect (PLINTH_REALTIME_IDLE_TIMEOUT)")
+	fs.StringVar(&cfg.MigrationsDir, "migrations-dir", env("MIGRATIONS_DIR", ""), "directory of the application's migration files; default: migrations next to --dir (PLINTH_MIGRATIONS_DIR)")
+	fs.String("automigrate", env("AUTOMIGRATE", "auto"), "serve: write a migration file for every collection change: auto (on when the migrations directory exists), on or off (PLINTH_AUTOMIGRATE)")
 	rateLimits := fs.String("rate-limits", env("RATE_LIMITS", "on"), "on, or off to disable rate limits and failed-login throttling (tests, benchmarks) (PLINTH_RATE_LIMITS)")
 	var rest []string
 	for {
