@@ -65,6 +65,9 @@ type Config struct {
 	BcryptCost int
 	// Pprof exposes /debug/pprof/ (default off).
 	Pprof bool
+	// MetricsToken is a bearer secret that opens GET /metrics to a
+	// scraper (empty: superusers only).
+	MetricsToken string
 	// ShutdownTimeout bounds the graceful shutdown (default 10s).
 	ShutdownTimeout time.Duration
 	// S3 stores the files of file fields in an S3-compatible bucket when
@@ -180,6 +183,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	api.RegisterRuntime(reg)
 	srv := api.New(st, tokens, log, reg, api.Config{
 		MaxBodyBytes: cfg.MaxBodyBytes, BcryptCost: cfg.BcryptCost, Pprof: cfg.Pprof, Version: Version,
+		MetricsToken: cfg.MetricsToken,
 		MaxRecordBodyBytes: cfg.MaxRecordBodyBytes, MaxAuthBodyBytes: cfg.MaxAuthBodyBytes, MaxAdminBodyBytes: cfg.MaxAdminBodyBytes,
 		Files:  fileStore,
 		Sealer: sealer, RateLimitStore: limits, DisableRateLimits: cfg.DisableRateLimits,

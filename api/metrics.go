@@ -1,8 +1,11 @@
 package api
 
 import (
+	"crypto/sha256"
+	"crypto/subtle"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -48,6 +51,42 @@ var streamRoutes = map[string]bool{"GET /api/realtime": true, "GET /api/realtime
 
 func (m *metrics) handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
+
+// metricsHandler serves GET /metrics to superusers and, when a metrics
+// token is configured, to a scraper that presents it as a bearer token.
+// The figures (routes, statuses, pool sizes, memory) help whoever plans an
+// attack as much as whoever runs the service, so they are not public.
+func (s *Server) metricsHandler() http.Handler {
+	h := s.metrics.handler()
+	var want [sha256.Size]byte
+	if s.cfg.MetricsToken != "" {
+		want = sha256.Sum256([]byte(s.cfg.MetricsToken))
+	}
+	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		if s.cfg.MetricsToken != "" {
+			got := strings.TrimSpace(r.Header.Get("Authorization"))
+			if len(got) > 7 && strings.EqualFold(got[:7], "bearer ") {
+				got = strings.TrimSpace(got[7:])
+			}
+			// Comparing hashes keeps the comparison constant-time whatever
+			// the lengths.
+			sum := sha256.Sum256([]byte(got))
+			if subtle.ConstantTimeCompare(sum[:], want[:]) == 1 {
+				h.ServeHTTP(w, r)
+				return nil
+			}
+		}
+		rec := authRecord(r)
+		if rec == nil {
+			return unauthorized("The request requires a superuser authorization token or the metrics token.")
+		}
+		if !isSuperuser(rec) {
+			return forbidden("The authorized record is not allowed to perform this action.")
+		}
+		h.ServeHTTP(w, r)
+		return nil
+	})
 }
 
 // dbCollector exports the connection pools' figures at scrape time.

@@ -22,7 +22,8 @@ func TestOperations(t *testing.T) {
 			{name: "bad token is a guest", method: "GET", path: "/api/collections", as: "not-a-token", status: 401},
 			{name: "alg none token refused", method: "GET", path: "/api/collections", status: 401,
 				as: "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJpZCI6IngiLCJ0eXBlIjoiYXV0aCIsImNvbGxlY3Rpb25JZCI6InBiY18zMTQyNjM1ODIzIn0."},
-			{name: "metrics", method: "GET", path: "/metrics", status: 200, want: []string{
+			{name: "metrics need a token", method: "GET", path: "/metrics", status: 401, notWant: []string{`plinth_`}},
+			{name: "metrics", method: "GET", path: "/metrics", as: "su", status: 200, want: []string{
 				`plinth_http_requests_total{route="GET /api/health",status="200"}`,
 				`plinth_http_request_duration_seconds_bucket{route="GET /api/health",status="200"`,
 				`plinth_db_connections_open`, `go_goroutines`}},

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/plinthdev/plinth"
 	"github.com/plinthdev/plinth/internal/testenv"
 )
 
@@ -282,5 +283,27 @@ func TestPageOverflow(t *testing.T) {
 			)
 		}
 		ta.run(t, sc)
+	})
+}
+
+// TestMetricsAccess checks who may read /metrics: superusers, and a
+// scraper with the configured bearer secret; guests and other auth records
+// are refused (issue 12, item 9).
+func TestMetricsAccess(t *testing.T) {
+	t.Parallel()
+	testenv.Run(t, func(t *testing.T, b testenv.Backend) {
+		ta := setupWith(t, b, func(c *plinth.Config) { c.MetricsToken = "scrape-secret-1" })
+		ta.create("users", map[string]any{"email": "u@example.com", "password": "password-1", "passwordConfirm": "password-1"})
+		var user struct{ Token string }
+		ta.mustJSON("POST", "/api/collections/users/auth-with-password", map[string]any{"identity": "u@example.com", "password": "password-1"}, "", 200, &user)
+		metric := []string{`plinth_http_requests_total`}
+		ta.run(t, []scenario{
+			{name: "guest", method: "GET", path: "/metrics", status: 401, notWant: metric},
+			{name: "user", method: "GET", path: "/metrics", as: user.Token, status: 403, notWant: metric},
+			{name: "wrong secret", method: "GET", path: "/metrics", as: "Bearer scrape-secret-2", status: 401, notWant: metric},
+			{name: "prefix of the secret", method: "GET", path: "/metrics", as: "Bearer scrape-secret", status: 401, notWant: metric},
+			{name: "bearer secret", method: "GET", path: "/metrics", as: "Bearer scrape-secret-1", status: 200, want: metric},
+			{name: "superuser", method: "GET", path: "/metrics", as: "su", status: 200, want: metric},
+		})
 	})
 }

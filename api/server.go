@@ -52,6 +52,9 @@ type Config struct {
 	// Pprof mounts net/http/pprof under /debug/pprof/ (off by default: it
 	// exposes internals and costs CPU).
 	Pprof bool
+	// MetricsToken, when set, lets a scraper read GET /metrics with
+	// `Authorization: Bearer <token>`; superusers can read it either way.
+	MetricsToken string
 	// Version is reported by /api/health to superusers.
 	Version string
 	// Sealer encrypts secrets at rest (TOTP secrets, the SMTP password).
@@ -173,7 +176,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /api/health", s.handle(s.health))
 	mux.Handle("HEAD /api/health", s.handle(s.health))
-	mux.Handle("GET /metrics", s.metrics.handler())
+	mux.Handle("GET /metrics", s.metricsHandler())
 
 	mux.Handle("GET /api/collections", s.superusersOnly(s.listCollections))
 	mux.Handle("POST /api/collections", s.withBodyLimits(s.adminLimits, s.superusersOnly(s.createCollection)))

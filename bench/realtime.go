@@ -240,7 +240,7 @@ func (h *harness) startRealtimePlinth(ctx context.Context, dir string, dbArgs []
 	}
 	// Rate limits off (one IP opens thousands of streams); an idle timeout
 	// far beyond the run, so streams end only when the run does.
-	env := []string{"PLINTH_RATE_LIMITS=off", "PLINTH_REALTIME_IDLE_TIMEOUT=1h"}
+	env := []string{"PLINTH_RATE_LIMITS=off", "PLINTH_REALTIME_IDLE_TIMEOUT=1h", "PLINTH_METRICS_TOKEN=" + benchMetricsToken}
 	args = append([]string{"serve", "--http", addr, "--dir", dir}, dbArgs...)
 	logPath := filepath.Join(h.outDir, "plinth-realtime-"+name+".log")
 	srv, err := startServer(ctx, "plinth", h.bins.plinth, addr, logPath, env, time.Minute, args...)
@@ -291,6 +291,10 @@ func settledRSS(pid int) int64 {
 	return prev
 }
 
+// benchMetricsToken is the bearer secret the realtime runs start Plinth
+// with, so that scrapeGoMetrics may read /metrics.
+const benchMetricsToken = "bench-metrics-token"
+
 // scrapeGoMetrics reads the untyped gauges of Plinth's /metrics that
 // describe the Go runtime (name → value); missing ones are 0.
 func scrapeGoMetrics(ctx context.Context, base string) map[string]float64 {
@@ -299,6 +303,7 @@ func scrapeGoMetrics(ctx context.Context, base string) map[string]float64 {
 	if err != nil {
 		return out
 	}
+	req.Header.Set("Authorization", "Bearer "+benchMetricsToken)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return out

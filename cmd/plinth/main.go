@@ -144,6 +144,7 @@ func parseFlags(name string, args []string, getenv func(string) string, stderr i
 	logFormat := fs.String("log-format", env("LOG_FORMAT", "text"), "log format: text or json (PLINTH_LOG_FORMAT)")
 	logLevel := fs.String("log-level", env("LOG_LEVEL", "info"), "log level: debug, info, warn, error (PLINTH_LOG_LEVEL)")
 	pprofOn := fs.Bool("pprof", env("PPROF", "") == "1" || env("PPROF", "") == "true", "expose /debug/pprof/ (PLINTH_PPROF=1)")
+	fs.StringVar(&cfg.MetricsToken, "metrics-token", env("METRICS_TOKEN", ""), "bearer secret that lets a scraper read /metrics (superusers always can); prefer the env var (PLINTH_METRICS_TOKEN)")
 	s3Secret := s3Flags(fs, &cfg, env)
 	fs.StringVar(&cfg.EncryptionKey, "encryption-key", env("ENCRYPTION_KEY", ""), "32-byte key sealing secrets at rest: 64 hex digits, base64 or 32 characters; prefer the env var (PLINTH_ENCRYPTION_KEY)")
 	fs.StringVar(&cfg.RedisURL, "redis", env("REDIS_URL", ""), "redis://... to share rate limits between instances; empty keeps them in memory (PLINTH_REDIS_URL)")
