@@ -183,7 +183,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	api.RegisterRuntime(reg)
 	srv := api.New(st, tokens, log, reg, api.Config{
 		MaxBodyBytes: cfg.MaxBodyBytes, BcryptCost: cfg.BcryptCost, Pprof: cfg.Pprof, Version: Version,
-		MetricsToken: cfg.MetricsToken,
+		MetricsToken:       cfg.MetricsToken,
 		MaxRecordBodyBytes: cfg.MaxRecordBodyBytes, MaxAuthBodyBytes: cfg.MaxAuthBodyBytes, MaxAdminBodyBytes: cfg.MaxAdminBodyBytes,
 		Files:  fileStore,
 		Sealer: sealer, RateLimitStore: limits, DisableRateLimits: cfg.DisableRateLimits,
@@ -192,6 +192,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	})
 	a := &App{cfg: cfg, log: log, store: st, tokens: tokens, handler: srv, srv: srv, bus: bus, hooks: hooks}
 	a.migrations = newMigrations(a)
+	a.bindCollectionHooks()
 	a.files = fileStore
 	if redisClient != nil {
 		a.redis = redisClient

@@ -53,15 +53,29 @@ func Refuse(status int, message string) error {
 }
 
 // BindOption adjusts how a hook handler is bound.
-type BindOption func(*hook.Handler[*RecordEvent])
+type BindOption func(*bindOptions)
+
+type bindOptions struct {
+	priority int
+	id       string
+}
 
 // Priority orders a handler among the others of its hook: lower runs
 // first; equal priorities run in binding order. The default is 0.
-func Priority(p int) BindOption { return func(h *hook.Handler[*RecordEvent]) { h.Priority = p } }
+func Priority(p int) BindOption { return func(o *bindOptions) { o.priority = p } }
 
 // ID names a handler, so that it can be unbound (or replaced by binding
-// another with the same id). By default Before and After generate one.
-func ID(id string) BindOption { return func(h *hook.Handler[*RecordEvent]) { h.ID = id } }
+// another with the same id). By default binding generates one.
+func ID(id string) BindOption { return func(o *bindOptions) { o.id = id } }
+
+// bindTo binds fn to k with opts and returns the handler's id.
+func bindTo[T any](k *hook.Hook[T], fn func(T) error, opts []BindOption) string {
+	var o bindOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return k.Bind(hook.Handler[T]{ID: o.id, Priority: o.priority, Func: fn})
+}
 
 // RecordHook binds handlers to one write action, for some collections or
 // all of them.
@@ -90,22 +104,18 @@ func (h RecordHook) Unbind(ids ...string) {
 }
 
 func (h RecordHook) bind(k *hook.Hook[*RecordEvent], fn func(*RecordEvent) error, opts []BindOption) string {
-	hd := hook.Handler[*RecordEvent]{Func: fn}
 	if len(h.collections) > 0 {
-		names := h.collections
-		hd.Func = func(e *RecordEvent) error {
+		names, inner := h.collections, fn
+		fn = func(e *RecordEvent) error {
 			for _, n := range names {
 				if n == e.Collection.Name || n == e.Collection.ID {
-					return fn(e)
+					return inner(e)
 				}
 			}
 			return nil
 		}
 	}
-	for _, o := range opts {
-		o(&hd)
-	}
-	return k.Bind(hd)
+	return bindTo(k, fn, opts)
 }
 
 // ReadHook binds handlers that enrich the records of views and lists.
@@ -206,13 +216,15 @@ type appHooks struct {
 	beforeCreate, beforeUpdate, beforeDelete *hook.Hook[*RecordEvent]
 	afterCreate, afterUpdate, afterDelete    *hook.Hook[*RecordEvent]
 	read                                     *hook.Hook[*RecordsReadEvent]
+	beforeCollection, afterCollection        *hook.Hook[*CollectionEvent]
 }
 
 func newAppHooks(log *slog.Logger) *appHooks {
 	return &appHooks{log: log,
 		beforeCreate: &hook.Hook[*RecordEvent]{}, beforeUpdate: &hook.Hook[*RecordEvent]{}, beforeDelete: &hook.Hook[*RecordEvent]{},
 		afterCreate: &hook.Hook[*RecordEvent]{}, afterUpdate: &hook.Hook[*RecordEvent]{}, afterDelete: &hook.Hook[*RecordEvent]{},
-		read: &hook.Hook[*RecordsReadEvent]{},
+		read:             &hook.Hook[*RecordsReadEvent]{},
+		beforeCollection: &hook.Hook[*CollectionEvent]{}, afterCollection: &hook.Hook[*CollectionEvent]{},
 	}
 }
 

@@ -266,3 +266,52 @@ func TestCustomRoutes(t *testing.T) {
 		h.call("GET", "/api/hello", "", auth.Token, 429, nil)
 	})
 }
+
+// TestCollectionHooks checks hooks on collection changes from the API:
+// a Before hook adjusts or refuses the definition, an After hook sees the
+// committed change.
+func TestCollectionHooks(t *testing.T) {
+	t.Parallel()
+	testenv.Run(t, func(t *testing.T, b testenv.Backend) {
+		h := newHookApp(t, b, false)
+		var mu sync.Mutex
+		var seen []string
+		h.app.OnCollectionChange().Before(func(e *plinth.CollectionEvent) error {
+			if e.Collection != nil && strings.HasPrefix(e.Collection.Name, "tmp_") {
+				return plinth.Refuse(http.StatusForbidden, "Temporary collections are not allowed here.")
+			}
+			if e.Action == "create" && e.Collection.ListRule == nil {
+				open := ""
+				e.Collection.ListRule = &open // public unless said otherwise
+			}
+			return nil
+		})
+		h.app.OnCollectionChange().After(func(e *plinth.CollectionEvent) error {
+			mu.Lock()
+			defer mu.Unlock()
+			name := ""
+			if e.Collection != nil {
+				name = e.Collection.Name
+			} else {
+				name = e.Old.Name
+			}
+			seen = append(seen, e.Action+":"+name)
+			return nil
+		})
+		body := h.call("POST", "/api/collections", `{"name":"tmp_x","fields":[]}`, h.su, 403, nil)
+		if !bytes.Contains(body, []byte("Temporary collections")) {
+			t.Errorf("refusal: %s", body)
+		}
+		var c map[string]any
+		h.call("POST", "/api/collections", `{"name":"notes","fields":[{"name":"t","type":"text"}]}`, h.su, 200, &c)
+		if c["listRule"] != "" {
+			t.Errorf("before hook's listRule not stored: %v", c["listRule"])
+		}
+		h.call("DELETE", "/api/collections/notes", "", h.su, 204, nil)
+		mu.Lock()
+		defer mu.Unlock()
+		if want := []string{"create:notes", "delete:notes"}; !slices.Equal(seen, want) {
+			t.Errorf("after hooks saw %v, want %v", seen, want)
+		}
+	})
+}

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/plinthdev/plinth"
@@ -306,44 +305,5 @@ func TestMetricsAccess(t *testing.T) {
 			{name: "bearer secret", method: "GET", path: "/metrics", as: "Bearer scrape-secret-1", status: 200, want: metric},
 			{name: "superuser", method: "GET", path: "/metrics", as: "su", status: 200, want: metric},
 		})
-	})
-}
-
-// TestBatchUpsertOracle checks that a batch upsert tells a caller nothing
-// about a record it may not see: for an id that exists but is hidden, the
-// answer is the one a plain create of that id gets, and the record is left
-// as it was (issue 12, item 9).
-func TestBatchUpsertOracle(t *testing.T) {
-	t.Parallel()
-	testenv.Run(t, func(t *testing.T, b testenv.Backend) {
-		ta := setup(t, b)
-		ta.createCollection(map[string]any{"name": "notes", "createRule": "",
-			"listRule": "owner = 'nobody'", "viewRule": "owner = 'nobody'", "updateRule": "owner = 'nobody'",
-			"fields": []any{map[string]any{"name": "owner", "type": "text"}, map[string]any{"name": "body", "type": "text"}}})
-		const hidden = "hiddenrecord123"
-		ta.create("notes", map[string]any{"id": hidden, "owner": "admin", "body": "secret"})
-		ta.createCollection(map[string]any{"name": "locked", "createRule": "", "updateRule": nil,
-			"fields": []any{map[string]any{"name": "body", "type": "text"}}})
-		ta.create("locked", map[string]any{"id": hidden, "body": "secret"})
-		batch := func(method, coll, id string) (int, string) {
-			status, body := ta.do("POST", "/api/batch", map[string]any{"requests": []any{map[string]any{
-				"method": method, "url": "/api/collections/" + coll + "/records", "body": map[string]any{"id": id, "body": "x"}}}}, "")
-			return status, string(body)
-		}
-		for _, coll := range []string{"notes", "locked"} {
-			upStatus, upBody := batch("PUT", coll, hidden)
-			crStatus, crBody := batch("POST", coll, hidden)
-			if upStatus != crStatus || upBody != crBody {
-				t.Errorf("%s: upsert of a hidden id answers %d %s; a create of it %d %s", coll, upStatus, upBody, crStatus, crBody)
-			}
-			if status, body := batch("PUT", coll, "missingrecord12"); status != 200 || !strings.Contains(body, `"id":"missingrecord12"`) {
-				t.Errorf("%s: upsert of a missing id: %d %s", coll, status, body)
-			}
-			ta.run(t, []scenario{{name: coll + " untouched", method: "GET", path: "/api/collections/" + coll + "/records/" + hidden, as: "su", status: 200, want: []string{`"body":"secret"`}}})
-		}
-		// A caller who may update still updates.
-		ta.run(t, []scenario{{name: "superuser upsert updates", method: "POST", path: "/api/batch", as: "su", status: 200,
-			body: map[string]any{"requests": []any{map[string]any{"method": "PUT", "url": "/api/collections/notes/records", "body": map[string]any{"id": hidden, "body": "new"}}}},
-			want: []string{`"body":"new"`, `"owner":"admin"`}}})
 	})
 }

@@ -30,6 +30,28 @@ type SchemaOp struct {
 // through the API or Go code: old is nil for a create, new for a delete.
 type CollectionChangeFunc func(ctx context.Context, old, new *schema.Collection)
 
+// CollectionCheckFunc is asked before a collection is created, updated
+// (old and c set) or deleted (c nil), inside the change's transaction. It
+// may adjust c, which is validated after it; an error refuses the change.
+type CollectionCheckFunc func(ctx context.Context, old, c *schema.Collection) error
+
+// BeforeCollectionChange adds fn to the checks of every collection change,
+// whatever makes it: the API, an import, a migration or Go code.
+func (s *Store) BeforeCollectionChange(fn CollectionCheckFunc) {
+	s.schemaMu.Lock()
+	defer s.schemaMu.Unlock()
+	s.collectionChecks = append(s.collectionChecks, fn)
+}
+
+func (s *Store) checkCollectionChange(ctx context.Context, old, c *schema.Collection) error {
+	for _, fn := range s.collectionChecks {
+		if err := fn(ctx, old, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // OnCollectionChange adds fn to the listeners of collection changes made
 // by this instance (migrations applied by ApplyMigration excepted). fn
 // runs with the schema lock held: it must not change collections.

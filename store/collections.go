@@ -144,6 +144,9 @@ func (s *Store) saveCollectionTx(ctx context.Context, tx *sql.Tx, snap *Schema, 
 	if err := prepareCollection(c, old); err != nil {
 		return nil, err
 	}
+	if err := s.checkCollectionChange(ctx, old, c); err != nil {
+		return nil, err
+	}
 	next := withCollection(snap, c)
 	if err := c.Validate(next.Lookup); err != nil {
 		return nil, err
@@ -565,6 +568,9 @@ func (s *Store) checkDeletable(snap *Schema, c *schema.Collection) error {
 }
 
 func (s *Store) deleteCollectionTx(ctx context.Context, tx *sql.Tx, c *schema.Collection) error {
+	if err := s.checkCollectionChange(ctx, c, nil); err != nil {
+		return err
+	}
 	kind := "TABLE"
 	if c.IsView() {
 		kind = "VIEW"

@@ -60,6 +60,9 @@ type Store struct {
 	// collectionListeners are told of local collection changes (guarded
 	// by schemaMu).
 	collectionListeners []CollectionChangeFunc
+	// collectionChecks are asked before collection changes (guarded by
+	// schemaMu).
+	collectionChecks []CollectionCheckFunc
 }
 
 // Open connects to the configured database, applies pending migrations and
