@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -172,12 +171,20 @@ func (s *Server) batchOne(r *http.Request, tx *store.Tx, br batchRequest) (batch
 	return batchResult{Status: http.StatusOK, Body: rec.AppendJSON(nil, ro.enc.schemaOptions())}, nil
 }
 
-// upsert updates the record named by body.id when it exists, else creates it.
+// upsert updates the record named by body.id when it exists and the caller
+// may update it, else creates it. A record the caller may not update (one
+// it cannot see included) is handled as missing: the create then answers
+// exactly as a plain create of that id would (a unique-id error, or the
+// create rule's refusal), so the answer tells the caller nothing a create
+// would not.
 func (s *Server) upsert(r *http.Request, tx *store.Tx, cl *record.Caller, c *schema.Collection, body map[string]any) (*schema.Record, error) {
 	id, _ := body["id"].(string)
 	if id != "" && schema.ValidID(id) {
-		_, err := tx.FindOne(r.Context(), c, id, nil)
-		if err == nil {
+		ok, err := s.records.Updatable(r.Context(), tx, cl, c, id)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
 			rest := make(map[string]any, len(body))
 			for k, v := range body {
 				if k != "id" {
@@ -185,9 +192,6 @@ func (s *Server) upsert(r *http.Request, tx *store.Tx, cl *record.Caller, c *sch
 				}
 			}
 			return s.records.Update(r.Context(), tx, cl, c, id, rest)
-		}
-		if !errors.Is(err, store.ErrNotFound) {
-			return nil, err
 		}
 	}
 	return s.records.Create(r.Context(), tx, cl, c, body)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/plinthdev/plinth"
@@ -305,5 +306,111 @@ func TestMetricsAccess(t *testing.T) {
 			{name: "bearer secret", method: "GET", path: "/metrics", as: "Bearer scrape-secret-1", status: 200, want: metric},
 			{name: "superuser", method: "GET", path: "/metrics", as: "su", status: 200, want: metric},
 		})
+	})
+}
+
+// TestBatchUpsertOracle checks that a batch upsert tells a caller nothing
+// about a record it may not see: for an id that exists but is hidden, the
+// answer is the one a plain create of that id gets, and the record is left
+// as it was (issue 12, item 9).
+func TestBatchUpsertOracle(t *testing.T) {
+	t.Parallel()
+	testenv.Run(t, func(t *testing.T, b testenv.Backend) {
+		ta := setup(t, b)
+		ta.createCollection(map[string]any{"name": "notes", "createRule": "",
+			"listRule": "owner = 'nobody'", "viewRule": "owner = 'nobody'", "updateRule": "owner = 'nobody'",
+			"fields": []any{map[string]any{"name": "owner", "type": "text"}, map[string]any{"name": "body", "type": "text"}}})
+		const hidden = "hiddenrecord123"
+		ta.create("notes", map[string]any{"id": hidden, "owner": "admin", "body": "secret"})
+		ta.createCollection(map[string]any{"name": "locked", "createRule": "", "updateRule": nil,
+			"fields": []any{map[string]any{"name": "body", "type": "text"}}})
+		ta.create("locked", map[string]any{"id": hidden, "body": "secret"})
+		batch := func(method, coll, id string) (int, string) {
+			status, body := ta.do("POST", "/api/batch", map[string]any{"requests": []any{map[string]any{
+				"method": method, "url": "/api/collections/" + coll + "/records", "body": map[string]any{"id": id, "body": "x"}}}}, "")
+			return status, string(body)
+		}
+		for _, coll := range []string{"notes", "locked"} {
+			upStatus, upBody := batch("PUT", coll, hidden)
+			crStatus, crBody := batch("POST", coll, hidden)
+			if upStatus != crStatus || upBody != crBody {
+				t.Errorf("%s: upsert of a hidden id answers %d %s; a create of it %d %s", coll, upStatus, upBody, crStatus, crBody)
+			}
+			if status, body := batch("PUT", coll, "missingrecord12"); status != 200 || !strings.Contains(body, `"id":"missingrecord12"`) {
+				t.Errorf("%s: upsert of a missing id: %d %s", coll, status, body)
+			}
+			ta.run(t, []scenario{{name: coll + " untouched", method: "GET", path: "/api/collections/" + coll + "/records/" + hidden, as: "su", status: 200, want: []string{`"body":"secret"`}}})
+		}
+		// A caller who may update still updates.
+		ta.run(t, []scenario{{name: "superuser upsert updates", method: "POST", path: "/api/batch", as: "su", status: 200,
+			body: map[string]any{"requests": []any{map[string]any{"method": "PUT", "url": "/api/collections/notes/records", "body": map[string]any{"id": hidden, "body": "new"}}}},
+			want: []string{`"body":"new"`, `"owner":"admin"`}}})
+	})
+}
+
+// TestBackRelationExpandManyParents expands back-relations over a page of
+// 1,000 parents, single and multiple relations, with children pointing at
+// parents of different chunks (issue 12, item 9).
+func TestBackRelationExpandManyParents(t *testing.T) {
+	t.Parallel()
+	testenv.Run(t, func(t *testing.T, b testenv.Backend) {
+		ta := setup(t, b)
+		posts := ta.createCollection(map[string]any{"name": "posts", "listRule": "", "viewRule": "",
+			"fields": []any{map[string]any{"name": "title", "type": "text"}}})
+		ta.createCollection(map[string]any{"name": "comments", "listRule": "", "viewRule": "",
+			"fields": []any{map[string]any{"name": "post", "type": "relation", "collectionId": posts["id"], "maxSelect": 1},
+				map[string]any{"name": "body", "type": "text"}}})
+		ta.createCollection(map[string]any{"name": "labels", "listRule": "", "viewRule": "",
+			"fields": []any{map[string]any{"name": "posts", "type": "relation", "collectionId": posts["id"], "maxSelect": 5},
+				map[string]any{"name": "label", "type": "text"}}})
+		const n = 1000
+		id := func(i int) string { return fmt.Sprintf("post%011d", i) }
+		var reqs []any
+		flush := func() {
+			if len(reqs) > 0 {
+				ta.mustJSON("POST", "/api/batch", map[string]any{"requests": reqs}, ta.su, 200, nil)
+				reqs = nil
+			}
+		}
+		add := func(coll string, body map[string]any) {
+			reqs = append(reqs, map[string]any{"method": "POST", "url": "/api/collections/" + coll + "/records", "body": body})
+			if len(reqs) == 50 {
+				flush()
+			}
+		}
+		for i := range n {
+			add("posts", map[string]any{"id": id(i), "title": fmt.Sprint(i)})
+		}
+		for i := 0; i < n; i += 7 {
+			add("comments", map[string]any{"post": id(i), "body": fmt.Sprint("c", i)})
+		}
+		add("comments", map[string]any{"post": id(n - 1), "body": "last"})
+		add("labels", map[string]any{"posts": []string{id(0), id(n - 1)}, "label": "both ends"})
+		flush()
+		var page struct {
+			Items []struct {
+				ID     string
+				Expand struct {
+					Comments []struct{ Body string }  `json:"comments_via_post"`
+					Labels   []struct{ Label string } `json:"labels_via_posts"`
+				}
+			}
+		}
+		ta.mustJSON("GET", "/api/collections/posts/records?perPage=1000&expand=comments_via_post,labels_via_posts", nil, "", 200, &page)
+		if len(page.Items) != n {
+			t.Fatalf("got %d posts", len(page.Items))
+		}
+		comments, labels := 0, 0
+		for i, p := range page.Items {
+			comments += len(p.Expand.Comments)
+			labels += len(p.Expand.Labels)
+			if i%7 == 0 && (len(p.Expand.Comments) == 0 || p.Expand.Comments[0].Body != fmt.Sprint("c", i)) {
+				t.Errorf("post %d: comments %+v", i, p.Expand.Comments)
+			}
+		}
+		last := page.Items[n-1].Expand
+		if comments != (n+6)/7+1 || labels != 2 || len(last.Labels) != 1 || len(page.Items[0].Expand.Labels) != 1 || len(last.Comments) != 1 {
+			t.Errorf("expanded %d comments, %d labels; last post %+v", comments, labels, last)
+		}
 	})
 }

@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/plinthdev/plinth/auth"
 	"github.com/plinthdev/plinth/schema"
+	"github.com/plinthdev/plinth/store"
 )
 
 // MaxExpandDepth is how many relation hops one expand path may take.
@@ -164,40 +164,52 @@ func (s *Service) expandBack(ctx context.Context, caller *Caller, name string, o
 	if errors.Is(err, ErrSuperusersOnly) || errors.Is(err, ErrOutOfScope) {
 		return nil, nil
 	}
-	// Ids are validated [a-z0-9_] record ids; the filter compiler binds them
-	// as parameters all the same.
-	var cond strings.Builder
+	// The parents' ids go to the database as a bound list, a chunk at a
+	// time: spelled out as one OR filter they made a statement that grew
+	// with the page and broke past a few hundred parents.
+	var ids []string
 	parents := map[string]*schema.Record{}
 	for _, r := range records {
 		if parents[r.ID()] != nil || !schema.ValidID(r.ID()) {
 			continue
 		}
-		if cond.Len() > 0 {
-			cond.WriteString(" || ")
-		}
-		cond.WriteString(bf.Name + " ?= " + strconv.Quote(r.ID()))
+		ids = append(ids, r.ID())
 		parents[r.ID()] = r
 	}
-	if len(parents) == 0 {
-		return nil, nil
-	}
-	found, err := s.Store.FindBy(ctx, other, maxBackRelations*len(parents), caller.Request, append(filters, cond.String())...)
-	if err != nil {
-		return nil, err
-	}
-	for _, x := range found {
-		for _, id := range x.GetStrings(bf.Name) {
-			p := parents[id]
-			if p == nil {
-				continue
+	var loaded []*schema.Record
+	// A record of other that points at parents of several chunks is loaded
+	// once per chunk; they all share the first copy.
+	byID := map[string]*schema.Record{}
+	for start := 0; start < len(ids); start += store.MaxReferencedIDs {
+		chunk := ids[start:min(start+store.MaxReferencedIDs, len(ids))]
+		inChunk := make(map[string]bool, len(chunk))
+		for _, id := range chunk {
+			inChunk[id] = true
+		}
+		found, err := s.Store.FindReferencing(ctx, other, bf, chunk, maxBackRelations*len(chunk), caller.Request, filters...)
+		if err != nil {
+			return nil, err
+		}
+		for _, x := range found {
+			if first := byID[x.ID()]; first != nil {
+				x = first
+			} else {
+				byID[x.ID()] = x
+				loaded = append(loaded, x)
 			}
-			list, _ := p.Expand[name].([]*schema.Record)
-			if len(list) < maxBackRelations {
-				setExpand(p, name, append(list, x))
+			for _, id := range x.GetStrings(bf.Name) {
+				p := parents[id]
+				if p == nil || !inChunk[id] {
+					continue
+				}
+				list, _ := p.Expand[name].([]*schema.Record)
+				if len(list) < maxBackRelations {
+					setExpand(p, name, append(list, x))
+				}
 			}
 		}
 	}
-	return found, nil
+	return loaded, nil
 }
 
 func setExpand(r *schema.Record, name string, v any) {

@@ -309,6 +309,22 @@ func (s *Service) Delete(ctx context.Context, tx *store.Tx, caller *Caller, c *s
 // errReadOnly is returned for writes to view collections.
 var errReadOnly = schema.Errors{"collection": schema.NewFieldError("validation_view_read_only", "View collections are read only.")}
 
+// Updatable reports whether the record with id exists and the caller may
+// update it (its update rule lets the caller see it). It answers false,
+// not an error, when the record is missing, hidden or the rule is closed to
+// the caller, so that a batch upsert can treat all of these as a create
+// and reveal nothing about a record the caller may not see.
+func (s *Service) Updatable(ctx context.Context, tx *store.Tx, caller *Caller, c *schema.Collection, id string) (bool, error) {
+	_, err := s.findWritable(ctx, tx, caller, c, auth.ActionUpdate, c.UpdateRule, id)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, ErrSuperusersOnly), errors.Is(err, ErrOutOfScope):
+		return false, nil
+	}
+	return false, err
+}
+
 // findWritable loads the record with id for an update or delete: the
 // collection must be writable and the rule must let the caller see it.
 func (s *Service) findWritable(ctx context.Context, tx *store.Tx, caller *Caller, c *schema.Collection, action string, ruleSrc *string, id string) (*schema.Record, error) {
