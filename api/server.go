@@ -17,6 +17,7 @@ import (
 	"github.com/plinthdev/plinth/record"
 	"github.com/plinthdev/plinth/store"
 	"github.com/plinthdev/plinth/totp"
+	"github.com/plinthdev/plinth/ui"
 )
 
 const superusersID = auth.SuperusersID
@@ -102,6 +103,8 @@ type Server struct {
 	// broker and rt serve realtime (realtime.go).
 	broker *realtime.Broker
 	rt     *realtime.Handler
+	// installer holds the one-time first-superuser token (installer.go).
+	installer installer
 	// mux routes built-in and custom routes (Handle).
 	mux *http.ServeMux
 }
@@ -236,7 +239,12 @@ func (s *Server) routes(mux *http.ServeMux) {
 		mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
 		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	}
+	mux.Handle("POST /api/installer", s.handle(s.install))
 	mux.Handle("/api/", s.handle(func(http.ResponseWriter, *http.Request) error { return notFound() }))
+	// The admin dashboard (package ui, built into the binary).
+	mux.Handle("GET /_/", ui.Handler("/_/"))
+	mux.Handle("GET /_", http.RedirectHandler("/_/", http.StatusFound))
+	mux.Handle("GET /{$}", http.RedirectHandler("/_/", http.StatusFound))
 }
 
 // superusersOnly wraps a handler that only superusers may call.

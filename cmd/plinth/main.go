@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"strconv"
@@ -24,6 +25,7 @@ import (
 	"time"
 
 	"github.com/plinthdev/plinth"
+	"github.com/plinthdev/plinth/api"
 )
 
 func main() {
@@ -75,7 +77,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if err != nil {
 			return err
 		}
-		return app.Serve(ctx)
+		ln, err := net.Listen("tcp", cfg.HTTPAddr)
+		if err != nil {
+			return fmt.Errorf("listen: %w", err)
+		}
+		if err := printURLs(ctx, app, ln.Addr(), stdout); err != nil {
+			ln.Close()
+			return err
+		}
+		return app.ServeListener(ctx, ln)
 	case "superuser":
 		if len(args) < 2 {
 			fmt.Fprint(stderr, usage)
@@ -246,4 +256,34 @@ func envDuration(s string, def time.Duration) (time.Duration, error) {
 		return def, nil
 	}
 	return time.ParseDuration(s)
+}
+
+// printURLs prints where the API and the dashboard answer and, on an
+// instance with no superuser yet, the one-time installer link that
+// creates the first one in the browser.
+func printURLs(ctx context.Context, app *plinth.App, addr net.Addr, stdout io.Writer) error {
+	base := "http://" + browsableHost(addr)
+	fmt.Fprintf(stdout, "Plinth %s\n  REST API:  %s/api/\n  Dashboard: %s/_/\n", plinth.Version, base, base)
+	token, err := app.InstallerToken(ctx)
+	if err != nil {
+		return fmt.Errorf("installer link: %w", err)
+	}
+	if token != "" {
+		fmt.Fprintf(stdout, "\nNo superuser yet. Open this link within %s to create the first one (it works once):\n  %s/_/#/install/%s\n(or run: plinth superuser upsert EMAIL PASS)\n\n",
+			api.InstallerTokenTTL, base, token)
+	}
+	return nil
+}
+
+// browsableHost is the listen address as a browser can open it: an
+// unspecified IP (0.0.0.0, ::) becomes 127.0.0.1.
+func browsableHost(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return addr.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
 }

@@ -1,0 +1,462 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/plinthdev/plinth/internal/testenv"
+)
+
+// findJS finds visible elements the way a person (or a screen reader)
+// names them: form controls by their label's text (or aria-label), buttons
+// and links by their accessible name, headings by text. It never uses CSS
+// classes, so the test also checks that every control is labelled.
+const findJS = `window.__find = (kind, name) => {
+  const norm = (s) => (s || '').replace(/\s+/g, ' ').trim();
+  const visible = (e) => e.checkVisibility({contentVisibilityAuto: true, visibilityProperty: true}) && e.getClientRects().length > 0;
+  let out = [];
+  if (kind === 'label') {
+    for (const l of document.querySelectorAll('label')) {
+      if (norm(l.textContent) !== name) continue;
+      const c = l.control || (l.id && document.querySelector('[aria-labelledby~="' + l.id + '"]'));
+      if (c) out.push(c);
+    }
+    for (const e of document.querySelectorAll('input[aria-label], select[aria-label], textarea[aria-label]')) {
+      if (norm(e.getAttribute('aria-label')) === name) out.push(e);
+    }
+  } else if (kind === 'button') {
+    for (const b of document.querySelectorAll('button, a[href], [role=button], summary')) {
+      if (norm(b.getAttribute('aria-label') || b.textContent) === name) out.push(b);
+    }
+  } else if (kind === 'heading') {
+    for (const h of document.querySelectorAll('h1, h2, h3')) if (norm(h.textContent) === name) out.push(h);
+  }
+  // A region still loading (a code editor replacing its textarea) is skipped.
+  return out.filter((e) => visible(e) && !e.closest('[aria-busy=true]'));
+}`
+
+// dash drives the dashboard in one browser tab.
+type dash struct {
+	t      *testing.T
+	ctx    context.Context
+	shots  string
+	n      int
+	tagSeq int
+}
+
+// run runs chromedp actions, failing the test with what was being done.
+func (d *dash) run(what string, actions ...chromedp.Action[chromedp.Void]) {
+	d.t.Helper()
+	ctx, cancel := context.WithTimeout(d.ctx, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		d.shot("failed-" + strings.ReplaceAll(what, " ", "-"))
+		d.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// eval evaluates js, with __find defined, in the page.
+func eval[T any](d *dash, what, js string) T {
+	d.t.Helper()
+	ctx, cancel := context.WithTimeout(d.ctx, 20*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T]("("+findJS+", "+js+")"))
+	if err != nil {
+		d.t.Fatalf("%s: %v", what, err)
+	}
+	return v
+}
+
+// poll waits until js (with __find defined) is truthy.
+func (d *dash) poll(what, js string) error {
+	ctx, cancel := context.WithTimeout(d.ctx, 20*time.Second)
+	defer cancel()
+	_, err := chromedp.Run(ctx, chromedp.Poll[bool]("("+findJS+", "+js+")", chromedp.WithPollingTimeout(15*time.Second)))
+	return err
+}
+
+// find waits for the nth (from 0; -1 the last) visible element of kind
+// named name, marks it with a data-t attribute and returns a selector.
+func (d *dash) find(kind, name string, nth int) chromedp.CSS {
+	d.t.Helper()
+	d.tagSeq++
+	tag := fmt.Sprint(d.tagSeq)
+	js := fmt.Sprintf(`(() => { const els = __find(%q, %q); const i = %d < 0 ? els.length - 1 : %d;
+	  if (!els[i]) return false; els[i].setAttribute('data-t', %q); return true; })()`, kind, name, nth, nth, tag)
+	if err := d.poll("find", js); err != nil {
+		d.shot("missing-" + kind)
+		d.t.Fatalf("no %s %q on the page: %v\npage text:\n%s", kind, name, err, d.text())
+	}
+	return chromedp.CSS(fmt.Sprintf(`[data-t="%s"]`, tag))
+}
+
+func (d *dash) text() string {
+	s, _ := chromedp.Run(d.ctx, chromedp.Evaluate[string](`document.body.innerText`))
+	return s
+}
+
+func (d *dash) click(kind, name string) {
+	d.t.Helper()
+	d.run("click "+name, chromedp.Click(d.find(kind, name, 0)))
+}
+
+// fill types text into the nth control labelled label, replacing its value.
+func (d *dash) fill(label, text string, nth ...int) {
+	d.t.Helper()
+	i := 0
+	if len(nth) > 0 {
+		i = nth[0]
+	}
+	sel := d.find("label", label, i)
+	editable := eval[bool](d, "clear "+label, fmt.Sprintf(`(() => {
+	  const e = document.querySelector(%q);
+	  e.focus();
+	  if (e.isContentEditable) return true;
+	  const proto = e.tagName === 'TEXTAREA' ? HTMLTextAreaElement.prototype : HTMLInputElement.prototype;
+	  Object.getOwnPropertyDescriptor(proto, 'value').set.call(e, '');
+	  e.dispatchEvent(new Event('input', {bubbles: true}));
+	  return false; })()`, string(sel)))
+	if editable {
+		// A CodeMirror editor: select all with the keyboard, then insert the
+		// text as a paste would (key events in quick succession stall
+		// headless Chromium's input acks on CodeMirror's content element).
+		d.run("select all in "+label, chromedp.KeyEvent("a", chromedp.KeyModifiers(chromedp.ModifierCtrl)))
+		d.run("paste into "+label, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, input.InsertText, input.InsertTextParams{Text: text})
+			return err
+		}))
+		return
+	}
+	// Typed with key events into the focused control, as a person would.
+	d.run("fill "+label, chromedp.KeyEvent(text))
+}
+
+// choose picks an option of the nth select labelled label.
+func (d *dash) choose(label, value string, nth int) {
+	d.t.Helper()
+	sel := d.find("label", label, nth)
+	eval[chromedp.Void](d, "choose "+label, fmt.Sprintf(`(() => { const e = document.querySelector(%q);
+	  e.value = %q; e.dispatchEvent(new Event('change', {bubbles: true})); })()`, string(sel), value))
+}
+
+// waitText waits until the page's text contains s.
+func (d *dash) waitText(s string) {
+	d.t.Helper()
+	if err := d.poll("text", fmt.Sprintf(`document.body.innerText.includes(%q)`, s)); err != nil {
+		d.shot("missing-text")
+		d.t.Fatalf("page never showed %q: %v\npage text:\n%s", s, err, d.text())
+	}
+}
+
+// shot saves a screenshot of the whole page as NN-name.png.
+func (d *dash) shot(name string) {
+	d.n++
+	ctx, cancel := context.WithTimeout(d.ctx, 10*time.Second)
+	defer cancel()
+	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		d.t.Logf("screenshot %s: %v", name, err)
+		return
+	}
+	p := filepath.Join(d.shots, fmt.Sprintf("%02d-%s.png", d.n, name))
+	if err := os.WriteFile(p, buf, 0o644); err != nil {
+		d.t.Logf("screenshot %s: %v", name, err)
+	}
+}
+
+// TestDashboardBrowser drives the dashboard in headless Chromium on both
+// databases, as a new user would: install the first superuser from the
+// installer link, sign out and in, create a collection with six field
+// types, add a record with a file upload, edit it, change a rule (a wrong
+// rule is refused by the server inline) and check its effect as a user,
+// then bulk-delete. Each step saves a screenshot under PLINTH_SCREENSHOTS
+// (default: a temporary directory).
+func TestDashboardBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a browser")
+	}
+	browser := chromiumPath()
+	if browser == "" {
+		if os.Getenv("PLINTH_REQUIRE_SERVICES") == "1" {
+			t.Fatal("Chromium is required (PLINTH_REQUIRE_SERVICES=1) but not found: apt-get install chromium, or set PLINTH_CHROMIUM")
+		}
+		t.Skip("Chromium not found (apt-get install chromium, or set PLINTH_CHROMIUM); skipping the dashboard browser test")
+	}
+	t.Parallel()
+	testenv.Run(t, func(t *testing.T, b testenv.Backend) {
+		shots := os.Getenv("PLINTH_SCREENSHOTS")
+		if shots == "" {
+			shots = t.TempDir()
+		}
+		shots = filepath.Join(shots, "dashboard-"+b.Name)
+		os.RemoveAll(shots) // screenshots of an earlier run
+		if err := os.MkdirAll(shots, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("screenshots in %s", shots)
+		ta := setupFresh(t, b)
+		token, err := ta.app.InstallerToken(context.Background())
+		if err != nil || token == "" {
+			t.Fatalf("installer token %q: %v", token, err)
+		}
+		upload := filepath.Join(t.TempDir(), "cover.png")
+		writePNG(t, upload)
+
+		opts := append(chromedp.DefaultExecAllocatorOptions[:],
+			chromedp.ExecPath(browser),
+			chromedp.NoSandbox,
+			chromedp.Flag("disable-dev-shm-usage", true),
+			chromedp.WindowSize(1280, 900),
+		)
+		actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+		defer cancelAlloc()
+		ctx, cancelCtx := chromedp.NewContext(actx)
+		defer cancelCtx()
+		started := make(chan error, 1)
+		go func() { started <- chromedp.Do(ctx) }()
+		select {
+		case err := <-started:
+			if err != nil {
+				t.Fatalf("start %s: %v", browser, err)
+			}
+		case <-time.After(60 * time.Second):
+			t.Fatalf("%s did not start within 60s", browser)
+		}
+		// Console errors and CSP violations fail the test at the end.
+		var mu sync.Mutex
+		var consoleErrs []string
+		chromedp.Listen(ctx, func(ev any) {
+			mu.Lock()
+			defer mu.Unlock()
+			switch e := ev.(type) {
+			case *runtime.EventExceptionThrown:
+				msg := e.ExceptionDetails.Text
+				if e.ExceptionDetails.Exception != nil {
+					msg += " " + e.ExceptionDetails.Exception.Description
+				}
+				t.Logf("browser exception: %s", msg)
+				consoleErrs = append(consoleErrs, msg)
+			case *runtime.EventConsoleAPICalled:
+				if e.Type == runtime.ConsoleAPICalledTypeError {
+					var parts []string
+					for _, a := range e.Args {
+						parts = append(parts, string(a.Value)+a.Description)
+					}
+					consoleErrs = append(consoleErrs, strings.Join(parts, " "))
+				}
+			}
+		})
+		d := &dash{t: t, ctx: ctx, shots: shots}
+
+		// 1. The installer link creates the first superuser and signs in.
+		d.run("open installer", chromedp.Navigate(ta.srv.URL+"/_/#/install/"+token))
+		d.find("heading", "Create the first superuser", 0)
+		d.fill("Email", "owner@example.com")
+		d.fill("Password", "owner-pass-123")
+		d.fill("Confirm password", "owner-pass-124")
+		d.click("button", "Create superuser and sign in")
+		d.waitText("passwordConfirm")
+		d.shot("installer-mismatch")
+		d.fill("Confirm password", "owner-pass-123")
+		d.click("button", "Create superuser and sign in")
+		d.find("heading", "Welcome", 0)
+		hash := eval[string](d, "location", `location.hash`)
+		if strings.Contains(hash, token) {
+			t.Errorf("the spent token stays in the address bar: %q", hash)
+		}
+		d.shot("installed")
+		st, _ := ta.do("POST", "/api/installer", map[string]any{"token": token, "email": "x@example.com", "password": "another-pass-1", "passwordConfirm": "another-pass-1"}, "")
+		if st != 403 {
+			t.Errorf("installer token reused: status %d", st)
+		}
+
+		// 2. Sign out, then sign in with the password.
+		d.click("button", "Sign out")
+		d.find("heading", "Sign in to Plinth", 0)
+		d.fill("Email", "owner@example.com")
+		d.fill("Password", "wrong-password")
+		d.click("button", "Sign in")
+		d.waitText("Wrong email or password.")
+		d.fill("Password", "owner-pass-123")
+		d.shot("sign-in")
+		d.click("button", "Sign in")
+		d.find("heading", "Welcome", 0)
+		stored := eval[string](d, "auth store", `localStorage.getItem('pocketbase_auth') || ''`)
+		if !strings.Contains(stored, `"token"`) {
+			t.Errorf("the token is not in the SDK's auth store: %q", stored)
+		}
+
+		// 3. A collection with six field types (plus created/updated).
+		d.click("button", "New collection")
+		d.find("heading", "New collection", 0)
+		d.fill("Name", "posts")
+		addField := func(typ, name string) {
+			d.choose("New field type", typ, 0)
+			d.click("button", "Add field")
+			// The new field is the last one before created and updated.
+			n := eval[int](d, "count fields", `__find('label', 'Field name').length`)
+			d.fill("Field name", name, n-3)
+		}
+		addField("text", "title")
+		addField("number", "score")
+		addField("bool", "published")
+		addField("select", "status")
+		d.fill("Choices", "draft, live")
+		addField("file", "cover")
+		addField("json", "meta")
+		addField("relation", "author")
+		d.choose("Related collection", "_pb_users_auth_", 0)
+		d.shot("new-collection")
+		d.click("button", "Create collection")
+		d.find("heading", "posts base collection", 0)
+		var coll map[string]any
+		ta.su = ta.superuserToken("owner@example.com", "owner-pass-123")
+		ta.mustJSON("GET", "/api/collections/posts", nil, ta.su, 200, &coll)
+		var types []string
+		for _, f := range coll["fields"].([]any) {
+			f := f.(map[string]any)
+			types = append(types, f["name"].(string)+":"+f["type"].(string))
+		}
+		want := "id:text title:text score:number published:bool status:select cover:file meta:json author:relation created:autodate updated:autodate"
+		if strings.Join(types, " ") != want {
+			t.Errorf("collection fields\n got %s\nwant %s", strings.Join(types, " "), want)
+		}
+
+		// 4. A record with a file upload.
+		_, ann := ta.signUp("ann@example.com")
+		d.click("button", "New record")
+		d.find("heading", "New posts record", 0)
+		d.fill("title", "Hello from the browser")
+		d.fill("score", "42")
+		d.click("label", "published")
+		d.choose("status", "live", 0)
+		d.run("upload", chromedp.SetUploadFiles(d.find("label", "Upload cover", 0), []string{upload}))
+		d.waitText("cover.png (new")
+		d.fill("meta", `{"tags": ["a", "b"]}`)
+		d.fill("Search users", "ann")
+		d.click("button", "Choose ann@example.com")
+		d.shot("new-record")
+		d.click("button", "Create")
+		d.waitText("Hello from the browser")
+		// The file column shows the upload as a loaded thumbnail.
+		if err := d.poll("thumbnail", `[...document.querySelectorAll('table img')].some(i => i.alt.startsWith('cover') && i.complete && i.naturalWidth > 0)`); err != nil {
+			t.Errorf("no cover thumbnail in the table: %v", err)
+		}
+		d.shot("record-created")
+		var list struct {
+			Items []map[string]any `json:"items"`
+		}
+		ta.mustJSON("GET", "/api/collections/posts/records", nil, ta.su, 200, &list)
+		if len(list.Items) != 1 {
+			t.Fatalf("%d records, want 1", len(list.Items))
+		}
+		rec := list.Items[0]
+		if rec["score"] != 42.0 || rec["published"] != true || rec["status"] != "live" || !strings.HasPrefix(fmt.Sprint(rec["cover"]), "cover") || rec["author"] == "" {
+			t.Errorf("record as saved: %v", rec)
+		}
+		if m, _ := json.Marshal(rec["meta"]); string(m) != `{"tags":["a","b"]}` {
+			t.Errorf("meta saved as %s", m)
+		}
+
+		// A record created elsewhere shows up live (realtime).
+		ta.create("posts", map[string]any{"title": "Draft from the API", "published": false})
+		d.waitText("Draft from the API")
+
+		// 5. Edit the first record.
+		d.click("button", "Open "+rec["id"].(string))
+		d.find("heading", "Edit posts record", 0)
+		d.fill("title", "Hello, edited")
+		d.click("button", "Save")
+		d.waitText("Hello, edited")
+		d.shot("record-edited")
+
+		// 6. Rules: a wrong rule is refused by the server, inline; a right
+		// one takes effect for users.
+		st, body := ta.do("GET", "/api/collections/posts/records", nil, ann)
+		if st != 403 && !(st == 200 && strings.Contains(string(body), `"totalItems":0`)) {
+			t.Errorf("superusers-only list answered a user %d %s", st, body)
+		}
+		d.click("button", "Edit collection")
+		d.find("heading", "Edit collection posts", 0)
+		d.click("label", "List/search rule: superusers only")
+		d.fill("List/search rule", "publishd = true")
+		d.click("button", "Save changes")
+		d.waitText(`unknown field "publishd"`)
+		ruleErr := eval[string](d, "rule error", `[...document.querySelectorAll('[role=alert]')].map(e => e.textContent).join(' | ')`)
+		if !strings.Contains(ruleErr, "publishd") {
+			t.Errorf("the rule error is not shown inline: %q", ruleErr)
+		}
+		d.shot("rule-refused")
+		d.fill("List/search rule", "published = true")
+		d.click("button", "Save changes")
+		d.find("heading", "posts base collection", 0)
+		var userList struct {
+			Items []map[string]any `json:"items"`
+		}
+		ta.mustJSON("GET", "/api/collections/posts/records", nil, ann, 200, &userList)
+		if len(userList.Items) != 1 || userList.Items[0]["title"] != "Hello, edited" {
+			t.Errorf("with the rule, ann lists %v; want only the published record", userList.Items)
+		}
+
+		// 7. Bulk delete both records.
+		d.click("label", "Select all on this page")
+		d.click("button", "Delete selected")
+		d.shot("bulk-delete")
+		d.click("button", "Delete")
+		d.waitText("No records yet.")
+		d.shot("records-deleted")
+		ta.mustJSON("GET", "/api/collections/posts/records", nil, ta.su, 200, &list)
+		if len(list.Items) != 0 {
+			t.Errorf("%d records left after bulk delete", len(list.Items))
+		}
+		for _, e := range consoleErrs {
+			// 400s the page showed on purpose are logged by the browser.
+			if strings.Contains(e, "status of 400") || strings.Contains(e, "status of 403") {
+				continue
+			}
+			t.Errorf("browser console: %s", e)
+		}
+	})
+}
+
+// superuserToken signs in a superuser through the API.
+func (ta *testApp) superuserToken(email, password string) string {
+	ta.t.Helper()
+	var auth struct{ Token string }
+	ta.mustJSON("POST", "/api/collections/_superusers/auth-with-password", map[string]any{"identity": email, "password": password}, "", 200, &auth)
+	return auth.Token
+}
+
+// writePNG writes a small image to upload.
+func writePNG(t *testing.T, path string) {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 64, 48))
+	for x := 0; x < 64; x++ {
+		for y := 0; y < 48; y++ {
+			img.Set(x, y, color.RGBA{uint8(x * 4), uint8(y * 5), 160, 255})
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

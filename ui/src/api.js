@@ -1,0 +1,125 @@
+// The one module that talks to the API, always through the official
+// pocketbase SDK (so the dashboard doubles as a compatibility test). The
+// superuser token lives in the SDK's authStore (localStorage), never in a
+// URL.
+import PocketBase from 'pocketbase'
+
+// The API sits at the root the dashboard is served under (…/_/ → …/).
+function apiRoot() {
+  const i = location.pathname.indexOf('/_/')
+  return location.origin + (i > 0 ? location.pathname.slice(0, i) : '')
+}
+
+export const pb = new PocketBase(apiRoot())
+// Several lists load at once (sidebar, table, relation previews): the SDK
+// would otherwise cancel a request when another with the same key starts.
+pb.autoCancellation(false)
+
+export const SUPERUSERS = '_superusers'
+
+export function isSignedIn() {
+  return pb.authStore.isValid && pb.authStore.record?.collectionName === SUPERUSERS
+}
+
+export function signIn(email, password) {
+  return pb.collection(SUPERUSERS).authWithPassword(email, password)
+}
+
+export function signOut() {
+  pb.realtime.unsubscribe().catch(() => {})
+  pb.authStore.clear()
+}
+
+export function onAuthChange(fn) {
+  return pb.authStore.onChange(fn)
+}
+
+export async function refreshAuth() {
+  if (!pb.authStore.isValid) return
+  try {
+    await pb.collection(SUPERUSERS).authRefresh()
+  } catch (e) {
+    if (e?.status === 401 || e?.status === 403 || e?.status === 404) pb.authStore.clear()
+  }
+}
+
+// install creates the first superuser with the installer link's token.
+export function install(token, email, password, passwordConfirm) {
+  return pb.send('/api/installer', { method: 'POST', body: { token, email, password, passwordConfirm } })
+}
+
+// Collections.
+export const listCollections = () => pb.collections.getFullList({ sort: 'name' })
+export const createCollection = (data) => pb.collections.create(data)
+export const updateCollection = (id, data) => pb.collections.update(id, data)
+export const deleteCollection = (id) => pb.collections.delete(id)
+export const importCollections = (list, deleteMissing) => pb.collections.import(list, deleteMissing)
+
+// Records.
+export const listRecords = (coll, page, perPage, opts) => pb.collection(coll).getList(page, perPage, opts)
+export const getRecord = (coll, id, opts) => pb.collection(coll).getOne(id, opts)
+export const deleteRecord = (coll, id) => pb.collection(coll).delete(id)
+export const fileURL = (record, name, query) => pb.files.getURL(record, name, query)
+export const subscribe = (coll, fn) => pb.collection(coll).subscribe('*', fn)
+
+// saveRecord creates or updates a record; onProgress(fraction) follows the
+// upload when the body is FormData (files).
+export function saveRecord(coll, id, body, onProgress) {
+  const opts = body instanceof FormData && onProgress ? { fetch: progressFetch(onProgress) } : {}
+  return id ? pb.collection(coll).update(id, body, opts) : pb.collection(coll).create(body, opts)
+}
+
+// progressFetch is a fetch for the SDK's `fetch` option, over
+// XMLHttpRequest, whose upload reports progress (fetch's does not).
+function progressFetch(onProgress) {
+  return (url, init) => new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest()
+    xhr.open(init.method || 'GET', url)
+    for (const [k, v] of Object.entries(init.headers || {})) xhr.setRequestHeader(k, v)
+    xhr.upload.onprogress = (e) => { if (e.lengthComputable) onProgress(e.loaded / e.total) }
+    xhr.onload = () => {
+      onProgress(1)
+      resolve(new Response(xhr.status === 204 ? null : xhr.responseText, {
+        status: xhr.status, headers: { 'Content-Type': xhr.getResponseHeader('Content-Type') || 'application/json' },
+      }))
+    }
+    xhr.onerror = () => reject(new TypeError('Network error'))
+    xhr.onabort = () => reject(new DOMException('Aborted', 'AbortError'))
+    if (init.signal) init.signal.addEventListener('abort', () => xhr.abort())
+    xhr.send(init.body)
+  })
+}
+
+// Settings, API keys, dev mailbox.
+export const getSettings = () => pb.settings.getAll()
+export const updateSettings = (body) => pb.settings.update(body)
+export const listAPIKeys = () => pb.send('/api/api-keys', { method: 'GET' })
+export const createAPIKey = (body) => pb.send('/api/api-keys', { method: 'POST', body })
+export const revokeAPIKey = (id) => pb.send('/api/api-keys/' + encodeURIComponent(id), { method: 'DELETE' })
+export const listMails = () => pb.send('/api/dev/mails', { method: 'GET' })
+
+// errorMessage is what to show for a failed call.
+export function errorMessage(e) {
+  if (!e) return ''
+  const data = e.response?.data
+  if (data && typeof data === 'object') {
+    const first = Object.entries(data).find(([, v]) => v?.message)
+    if (first && !e.response?.message?.includes(first[1].message)) {
+      return (e.response?.message || 'Request failed.') + ' ' + first[0] + ': ' + first[1].message
+    }
+  }
+  return e.response?.message || e.message || String(e)
+}
+
+// fieldErrors flattens the {field: {code, message}} data of a 400 into
+// {path: message}, nested paths joined with dots (fields.2.name).
+export function fieldErrors(e) {
+  const out = {}
+  const walk = (v, p) => {
+    if (!v || typeof v !== 'object') return
+    if (typeof v.message === 'string' && typeof v.code === 'string') { out[p] = v.message; return }
+    for (const [k, sub] of Object.entries(v)) walk(sub, p ? p + '.' + k : k)
+  }
+  walk(e?.response?.data, '')
+  return out
+}

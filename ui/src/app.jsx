@@ -1,0 +1,85 @@
+import { useEffect } from 'preact/hooks'
+import { route, signedIn, collections, collectionsError, loadCollections, toast, go } from './state.js'
+import * as api from './api.js'
+import { Login } from './pages/login.jsx'
+import { Install } from './pages/install.jsx'
+import { Records } from './pages/records.jsx'
+import { CollectionEditor } from './pages/collection.jsx'
+import { Settings } from './pages/settings.jsx'
+import { APIKeys } from './pages/apikeys.jsx'
+import { Mails } from './pages/mails.jsx'
+import { ImportExport } from './pages/import.jsx'
+
+export function App() {
+  const r = route.value
+  if (r[0] === 'install') return <Install token={r[1] || ''} />
+  if (!signedIn.value) return <Login />
+  return <Shell />
+}
+
+function Shell() {
+  useEffect(() => {
+    api.refreshAuth()
+    loadCollections()
+  }, [])
+  const r = route.value
+  let page
+  switch (r[0]) {
+    case 'c':
+      page = r[2] === 'edit' ? <CollectionEditor key={'edit:' + r[1]} name={r[1]} /> : <Records key={r[1]} name={r[1]} />
+      break
+    case 'new-collection': page = <CollectionEditor key="new" />; break
+    case 'import': page = <ImportExport />; break
+    case 'settings': page = <Settings />; break
+    case 'api-keys': page = <APIKeys />; break
+    case 'mails': page = <Mails />; break
+    case 'superusers': page = <Records key="_superusers" name="_superusers" />; break
+    default: page = <Welcome />
+  }
+  const user = api.pb.authStore.record
+  return (
+    <div class="shell">
+      <a class="skip" href="#main" onClick={(e) => { e.preventDefault(); document.getElementById('main')?.focus() }}>Skip to content</a>
+      <nav class="sidebar" aria-label="Collections and settings">
+        <div class="brand">Plinth</div>
+        <h2 class="nav-title">Collections</h2>
+        {collectionsError.value && <p class="error" role="alert">{collectionsError.value}</p>}
+        <ul class="nav-list">
+          {collections.value.filter((c) => !c.system).map((c) => (
+            <li key={c.id}>
+              <a href={'#/c/' + encodeURIComponent(c.name)} aria-current={r[0] === 'c' && r[1] === c.name ? 'page' : undefined}>
+                {c.name} <span class="muted small">{c.type}</span>
+              </a>
+            </li>
+          ))}
+        </ul>
+        <a class="button small" href="#/new-collection">New collection</a>
+        <h2 class="nav-title">System</h2>
+        <ul class="nav-list">
+          <li><a href="#/superusers" aria-current={r[0] === 'superusers' ? 'page' : undefined}>Superusers</a></li>
+          <li><a href="#/api-keys" aria-current={r[0] === 'api-keys' ? 'page' : undefined}>API keys</a></li>
+          <li><a href="#/settings" aria-current={r[0] === 'settings' ? 'page' : undefined}>Settings</a></li>
+          <li><a href="#/mails" aria-current={r[0] === 'mails' ? 'page' : undefined}>Dev mailbox</a></li>
+          <li><a href="#/import" aria-current={r[0] === 'import' ? 'page' : undefined}>Import/export schema</a></li>
+        </ul>
+        <div class="whoami">
+          <span class="small">{user?.email}</span>
+          <button type="button" class="link" onClick={() => { api.signOut(); go('') }}>Sign out</button>
+        </div>
+      </nav>
+      <main id="main" tabIndex={-1}>{page}</main>
+      <div class="toast" role="status" aria-live="polite">{toast.value}</div>
+    </div>
+  )
+}
+
+function Welcome() {
+  const n = collections.value.filter((c) => !c.system).length
+  return (
+    <section>
+      <h1>Welcome</h1>
+      <p>{n === 0 ? 'No collections yet.' : 'Pick a collection on the left to browse its records.'}</p>
+      <p><a class="button primary" href="#/new-collection">New collection</a></p>
+    </section>
+  )
+}

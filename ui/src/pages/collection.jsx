@@ -1,0 +1,290 @@
+import { useState } from 'preact/hooks'
+import * as api from '../api.js'
+import { byName, collections, loadCollections, go, notify } from '../state.js'
+import { Field, Check, Dialog, ErrorText } from '../widgets.jsx'
+import { CodeField } from '../code.jsx'
+import { FIELD_TYPES, RULES, AUTH_RULES, newField, withType, defaultFields, ruleWords, fieldChanges } from '../schema.js'
+
+let keySeq = 0
+const keyed = (f) => ({ ...f, _key: ++keySeq })
+
+function draftOf(c) {
+  if (!c) {
+    return { name: '', type: 'base', fields: defaultFields('base').map(keyed), indexes: [], listRule: null, viewRule: null, createRule: null, updateRule: null, deleteRule: null, viewQuery: '' }
+  }
+  const d = structuredClone(c)
+  d.fields = (d.fields || []).map(keyed)
+  d.indexes = d.indexes || []
+  return d
+}
+
+// payload is the draft as the API takes it.
+export function payload(d) {
+  const out = { ...d, fields: d.fields.map(({ _key, ...f }) => f) }
+  if (d.type === 'view') { delete out.fields; delete out.indexes }
+  else delete out.viewQuery
+  if (d.type !== 'auth') { delete out.authRule; delete out.manageRule }
+  return out
+}
+
+export function CollectionEditor({ name }) {
+  const original = name ? byName.value[name] : null
+  if (name && !original) {
+    return collections.value.length ? <section><h1>Collection not found</h1><p>No collection is named {name}.</p></section> : <p>Loading…</p>
+  }
+  return <Editor original={original} />
+}
+
+function Editor({ original }) {
+  const [d, setD] = useState(() => draftOf(original))
+  const [errors, setErrors] = useState({})
+  const [error, setError] = useState('')
+  const [review, setReview] = useState(null)
+  const [confirmDelete, setConfirmDelete] = useState(false)
+  const [busy, setBusy] = useState(false)
+  const [newType, setNewType] = useState('text')
+  const isNew = !original
+  const set = (patch) => setD((prev) => ({ ...prev, ...patch }))
+  const setField = (i, patch) => setD((prev) => ({ ...prev, fields: prev.fields.map((f, j) => (j === i ? { ...f, ...patch } : f)) }))
+  const words = () => ruleWords(d.type === 'view' ? original : d, collections.value)
+
+  const move = (i, delta) => setD((prev) => {
+    const fields = [...prev.fields]
+    const j = i + delta
+    if (j < 0 || j >= fields.length) return prev
+    ;[fields[i], fields[j]] = [fields[j], fields[i]]
+    return { ...prev, fields }
+  })
+
+  const save = async (confirmed) => {
+    if (!isNew && !confirmed) {
+      const ch = fieldChanges(original.fields || [], d.type === 'view' ? original.fields || [] : d.fields)
+      if (ch.dropped.length || ch.retyped.length || original.type !== d.type) {
+        setReview(ch)
+        return
+      }
+    }
+    setReview(null)
+    setBusy(true)
+    setError('')
+    setErrors({})
+    try {
+      const body = payload(d)
+      const saved = isNew ? await api.createCollection(body) : await api.updateCollection(original.id, body)
+      await loadCollections()
+      notify(`Collection ${saved.name} saved.`)
+      go('c', saved.name)
+    } catch (e) {
+      setErrors(api.fieldErrors(e))
+      setError(api.errorMessage(e))
+    } finally {
+      setBusy(false)
+    }
+  }
+
+  const remove = async () => {
+    setConfirmDelete(false)
+    try {
+      await api.deleteCollection(original.id)
+      await loadCollections()
+      notify(`Collection ${original.name} deleted.`)
+      go('')
+    } catch (e) {
+      setError(api.errorMessage(e))
+    }
+  }
+
+  const rules = d.type === 'auth' ? [...RULES, ...AUTH_RULES] : d.type === 'view' ? RULES.slice(0, 2) : RULES
+  return (
+    <section class="editor">
+      <header class="page-head">
+        <h1>{isNew ? 'New collection' : `Edit collection ${original.name}`}</h1>
+        {!isNew && <a class="button" href={'#/c/' + encodeURIComponent(original.name)}>Back to records</a>}
+      </header>
+      <form onSubmit={(e) => { e.preventDefault(); save(false) }}>
+        <div class="row">
+          <Field label="Name" error={errors.name}>{(id, desc) => <input id={id} aria-describedby={desc} required value={d.name} disabled={original?.system} onInput={(e) => set({ name: e.currentTarget.value })} />}</Field>
+          <Field label="Type" error={errors.type}>{(id) => (
+            <select id={id} value={d.type} disabled={!isNew} onChange={(e) => {
+              const type = e.currentTarget.value
+              set({ type, fields: isNew ? defaultFields(type).map(keyed) : d.fields })
+            }}>
+              <option value="base">Base</option>
+              <option value="auth">Auth (users who sign in)</option>
+              <option value="view">View (read-only SQL query)</option>
+            </select>
+          )}</Field>
+        </div>
+
+        {d.type === 'view' ? (
+          <CodeField label="View query" lang="sql" rows={6} value={d.viewQuery} onChange={(v) => set({ viewQuery: v })} error={errors.viewQuery}
+            hint="A SELECT whose columns become the fields; it must return an id column." />
+        ) : (
+          <fieldset class="fields">
+            <legend>Fields</legend>
+            {d.type === 'auth' && isNew && <p class="hint">The server adds the auth fields (email, password, tokenKey, verified, emailVisibility).</p>}
+            <ol class="field-list">
+              {d.fields.map((f, i) => (
+                <FieldRow key={f._key} f={f} i={i} count={d.fields.length} errors={errors} original={original}
+                  onChange={(patch) => setField(i, patch)} onMove={(delta) => move(i, delta)}
+                  onRemove={() => setD((prev) => ({ ...prev, fields: prev.fields.filter((_, j) => j !== i) }))} />
+              ))}
+            </ol>
+            <div class="row end">
+              <Field label="New field type">{(id) => (
+                <select id={id} value={newType} onChange={(e) => setNewType(e.currentTarget.value)}>
+                  {Object.entries(FIELD_TYPES).map(([t, spec]) => <option key={t} value={t}>{spec.label}</option>)}
+                </select>
+              )}</Field>
+              <button type="button" onClick={() => {
+                // New fields go before created/updated, where people expect them.
+                setD((prev) => {
+                  const fields = [...prev.fields]
+                  let at = fields.length
+                  while (at > 0 && fields[at - 1].type === 'autodate') at--
+                  fields.splice(at, 0, keyed(newField(newType, '')))
+                  return { ...prev, fields }
+                })
+              }}>Add field</button>
+            </div>
+          </fieldset>
+        )}
+
+        {d.type !== 'view' && (
+          <fieldset>
+            <legend>Indexes</legend>
+            {d.indexes.length === 0 && <p class="hint">No indexes.</p>}
+            {d.indexes.map((ix, i) => (
+              <div class="row" key={i}>
+                <Field label={`Index ${i + 1}`} error={errors['indexes.' + i]} class="grow">{(id) => <input id={id} class="mono" value={ix} onInput={(e) => set({ indexes: d.indexes.map((x, j) => (j === i ? e.currentTarget.value : x)) })} />}</Field>
+                <button type="button" class="danger-link" aria-label={`Remove index ${i + 1}`} onClick={() => set({ indexes: d.indexes.filter((_, j) => j !== i) })}>Remove</button>
+              </div>
+            ))}
+            <ErrorText>{errors.indexes}</ErrorText>
+            <button type="button" onClick={() => set({ indexes: [...d.indexes, `CREATE INDEX idx_${d.name || 'name'}_ ON ${d.name || 'name'} ()`] })}>Add index</button>
+          </fieldset>
+        )}
+
+        <fieldset>
+          <legend>API rules</legend>
+          <p class="hint">Superusers only: nobody else may do it. An empty rule lets everyone. Otherwise a filter that must hold, e.g. <code>owner = @request.auth.id</code>. Press Ctrl+Space for suggestions.</p>
+          {rules.map(([key, label]) => (
+            <RuleEditor key={key} label={label} value={d[key]} error={errors[key]} words={words} onChange={(v) => set({ [key]: v })} />
+          ))}
+        </fieldset>
+
+        <ErrorText>{error}</ErrorText>
+        <div class="row actions">
+          <button class="primary" type="submit" disabled={busy}>{isNew ? 'Create collection' : 'Save changes'}</button>
+          {!isNew && !original.system && <button type="button" class="danger" onClick={() => setConfirmDelete(true)}>Delete collection</button>}
+        </div>
+      </form>
+
+      {review && (
+        <Dialog title="Review destructive changes" onClose={() => setReview(null)}>
+          {review.dropped.length > 0 && <><p>These fields and all their data will be deleted:</p><ul>{review.dropped.map((n) => <li key={n}><strong>{n}</strong></li>)}</ul></>}
+          {review.retyped.length > 0 && <><p>These fields change type; values that do not convert are lost:</p><ul>{review.retyped.map((n) => <li key={n}>{n}</li>)}</ul></>}
+          {original.type !== d.type && <p>The collection type changes from {original.type} to {d.type}.</p>}
+          {review.renamed.length > 0 && <><p>Renamed (data kept):</p><ul>{review.renamed.map((n) => <li key={n}>{n}</li>)}</ul></>}
+          <div class="row actions">
+            <button type="button" class="danger" onClick={() => save(true)}>Save anyway</button>
+            <button type="button" onClick={() => setReview(null)}>Cancel</button>
+          </div>
+        </Dialog>
+      )}
+      {confirmDelete && (
+        <Dialog title={`Delete collection ${original.name}?`} onClose={() => setConfirmDelete(false)}>
+          <p>Its table and every record in it are deleted. This cannot be undone.</p>
+          <div class="row actions">
+            <button type="button" class="danger" onClick={remove}>Delete</button>
+            <button type="button" onClick={() => setConfirmDelete(false)}>Cancel</button>
+          </div>
+        </Dialog>
+      )}
+    </section>
+  )
+}
+
+function FieldRow({ f, i, count, errors, onChange, onMove, onRemove }) {
+  const [open, setOpen] = useState(!f.id && !f.name)
+  const spec = FIELD_TYPES[f.type] || { label: f.type, opts: [] }
+  const err = (k) => errors[`fields.${i}.${k}`]
+  const label = f.name || `field ${i + 1}`
+  const locked = f.system
+  return (
+    <li class="field-row">
+      <div class="row">
+        <Field label="Field name" error={err('name')} class="grow">{(id, desc) => <input id={id} aria-describedby={desc} value={f.name} disabled={locked} required onInput={(e) => onChange({ name: e.currentTarget.value })} />}</Field>
+        <Field label="Field type">{(id) => (
+          <select id={id} value={f.type} disabled={locked || !!f.id} onChange={(e) => onChange(withType(f, e.currentTarget.value))}>
+            {Object.entries(FIELD_TYPES).map(([t, s]) => <option key={t} value={t}>{s.label}</option>)}
+            {!FIELD_TYPES[f.type] && <option value={f.type}>{f.type}</option>}
+          </select>
+        )}</Field>
+        <Check label="Required" checked={f.required} disabled={locked && f.type !== 'email'} onChange={(v) => onChange({ required: v })} />
+        <div class="row tight">
+          <button type="button" class="icon" aria-label={`Move ${label} up`} disabled={i === 0} onClick={() => onMove(-1)}>↑</button>
+          <button type="button" class="icon" aria-label={`Move ${label} down`} disabled={i === count - 1} onClick={() => onMove(1)}>↓</button>
+          <button type="button" aria-expanded={open} aria-label={`Options of ${label}`} onClick={() => setOpen(!open)}>Options</button>
+          {!locked && <button type="button" class="danger-link" aria-label={`Remove ${label}`} onClick={onRemove}>Remove</button>}
+        </div>
+      </div>
+      {err('') && <p class="error" role="alert">{err('')}</p>}
+      {open && (
+        <div class="options">
+          <Check label="Hidden (only superusers see it)" checked={f.hidden} disabled={locked} onChange={(v) => onChange({ hidden: v })} />
+          <Check label="Presentable (shown in relation previews)" checked={f.presentable} onChange={(v) => onChange({ presentable: v })} />
+          {spec.opts.map(([key, optLabel, kind]) => (
+            <Option key={key} kind={kind} label={`${optLabel}`} value={f[key]} error={err(key)} onChange={(v) => onChange({ [key]: v })} />
+          ))}
+        </div>
+      )}
+    </li>
+  )
+}
+
+function Option({ kind, label, value, error, onChange }) {
+  if (kind === 'bool') return <Check label={label} checked={value} onChange={onChange} />
+  return (
+    <Field label={label} error={error}>{(id, desc) => {
+      switch (kind) {
+        case 'int':
+          return <input id={id} aria-describedby={desc} type="number" step="1" value={value ?? 0} onInput={(e) => onChange(parseInt(e.currentTarget.value || '0', 10))} />
+        case 'float':
+          return <input id={id} aria-describedby={desc} type="number" step="any" value={value ?? ''} onInput={(e) => onChange(e.currentTarget.value === '' ? null : Number(e.currentTarget.value))} />
+        case 'list':
+          return <ListInput id={id} desc={desc} value={value} onChange={onChange} />
+        case 'collection':
+          return (
+            <select id={id} aria-describedby={desc} value={value || ''} onChange={(e) => onChange(e.currentTarget.value)}>
+              <option value="">Choose…</option>
+              {collections.value.filter((c) => !c.system || c.name === '_superusers').map((c) => <option key={c.id} value={c.id}>{c.name}</option>)}
+            </select>
+          )
+        default:
+          return <input id={id} aria-describedby={desc} value={value ?? ''} onInput={(e) => onChange(e.currentTarget.value)} />
+      }
+    }}</Field>
+  )
+}
+
+function RuleEditor({ label, value, error, words, onChange }) {
+  const locked = value === null || value === undefined
+  return (
+    <div class="rule">
+      <Check label={`${label}: superusers only`} checked={locked} onChange={(v) => onChange(v ? null : '')} />
+      {!locked && <CodeField label={label} lang="rule" rows={1} value={value} onChange={onChange} error={error} completions={words} />}
+      {locked && error && <p class="error" role="alert">{error}</p>}
+    </div>
+  )
+}
+
+// ListInput edits a list of strings as comma-separated text, keeping what
+// is typed (a trailing comma) while the list follows.
+function ListInput({ id, desc, value, onChange }) {
+  const [text, setText] = useState((value || []).join(', '))
+  return <input id={id} aria-describedby={desc} value={text} onInput={(e) => {
+    setText(e.currentTarget.value)
+    onChange(e.currentTarget.value.split(',').map((s) => s.trim()).filter(Boolean))
+  }} />
+}
