@@ -17,6 +17,7 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/input"
+	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
@@ -252,6 +253,12 @@ func TestDashboardBrowser(t *testing.T) {
 				}
 				t.Logf("browser exception: %s", msg)
 				consoleErrs = append(consoleErrs, msg)
+			case *cdplog.EventEntryAdded:
+				// CSP violations (a style or script the policy refused) land here.
+				if e.Entry.Source == cdplog.EntrySourceSecurity || strings.Contains(e.Entry.Text, "Content Security Policy") {
+					t.Logf("browser: %s", e.Entry.Text)
+					consoleErrs = append(consoleErrs, e.Entry.Text)
+				}
 			case *runtime.EventConsoleAPICalled:
 				if e.Type == runtime.ConsoleAPICalledTypeError {
 					var parts []string

@@ -7,8 +7,10 @@ package ui
 import (
 	"bytes"
 	"compress/gzip"
+	"crypto/rand"
 	"crypto/sha256"
 	"embed"
+	"encoding/base64"
 	"encoding/hex"
 	"io/fs"
 	"mime"
@@ -25,10 +27,16 @@ var dist embed.FS
 // CSP is the dashboard's Content-Security-Policy: scripts, styles and
 // everything else come from the dashboard itself (no inline script, no
 // CDN); the API is same-origin. Images may also be blob: and data: URLs
-// (previews of files chosen for upload).
+// (previews of files chosen for upload). index.html adds a per-response
+// style nonce (see nonceMeta).
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; " +
 	"font-src 'self'; connect-src 'self'; worker-src 'self'; object-src 'none'; base-uri 'none'; " +
 	"form-action 'self'; frame-ancestors 'none'"
+
+// nonceMeta is the empty meta tag of index.html that each response fills
+// with a fresh nonce: CodeMirror injects its styles in <style> elements,
+// which style-src allows only with that nonce (EditorView.cspNonce).
+var nonceMeta = []byte(`<meta name="csp-nonce" content="">`)
 
 // asset is one file of the build, with its gzip form when that is smaller.
 type asset struct {
@@ -38,6 +46,8 @@ type asset struct {
 	ctype string
 	// immutable: the name carries a content hash (Vite's assets/ dir).
 	immutable bool
+	// page: index.html, which carries the per-response style nonce.
+	page bool
 }
 
 // handler serves the embedded build.
@@ -83,7 +93,26 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	hd := w.Header()
-	hd.Set("Content-Security-Policy", CSP)
+	csp := CSP
+	if a.page {
+		// The page itself: a fresh style nonce per response, so it is never
+		// served from a cache (no ETag) and never compressed ahead.
+		b := make([]byte, 18)
+		rand.Read(b)
+		nonce := base64.StdEncoding.EncodeToString(b)
+		csp = strings.Replace(CSP, "style-src 'self'", "style-src 'self' 'nonce-"+nonce+"'", 1)
+		body := bytes.Replace(a.body, nonceMeta, []byte(`<meta name="csp-nonce" content="`+nonce+`">`), 1)
+		hd.Set("Content-Security-Policy", csp)
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("X-Frame-Options", "DENY")
+		hd.Set("Referrer-Policy", "no-referrer")
+		hd.Set("Cross-Origin-Opener-Policy", "same-origin")
+		hd.Set("Cache-Control", "no-cache")
+		hd.Set("Content-Type", a.ctype)
+		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
+		return
+	}
+	hd.Set("Content-Security-Policy", csp)
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("X-Frame-Options", "DENY")
 	hd.Set("Referrer-Policy", "no-referrer")
@@ -124,11 +153,12 @@ func (h *handler) asset(name string) *asset {
 		etag:      `"` + hex.EncodeToString(sum[:8]) + `"`,
 		ctype:     mime.TypeByExtension(path.Ext(name)),
 		immutable: strings.HasPrefix(name, "assets/"),
+		page:      name == "index.html",
 	}
 	if a.ctype == "" {
 		a.ctype = "application/octet-stream"
 	}
-	if compressible(a.ctype) && len(body) > 512 {
+	if compressible(a.ctype) && len(body) > 512 && !a.page {
 		var buf bytes.Buffer
 		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
 		zw.Write(body)

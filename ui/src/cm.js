@@ -9,6 +9,9 @@ import { sql } from '@codemirror/lang-sql'
 
 export function mount(parent, { value, onChange, lang, labelId, describedBy, completions, rows }) {
   const extensions = [
+    // CodeMirror adds its styles in <style> elements: the CSP allows them
+    // with the nonce the server put in the page.
+    EditorView.cspNonce.of(document.querySelector('meta[name=csp-nonce]')?.content || ''),
     history(),
     drawSelection(),
     highlightActiveLine(),
