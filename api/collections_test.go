@@ -30,7 +30,7 @@ func TestCollectionsAPI(t *testing.T) {
 		// the collection and replace the index: one PATCH, data kept.
 		byName["title"]["name"] = "heading"
 		byName["kind"]["maxSelect"] = 2
-		newFields := []any{byName["id"], byName["title"], byName["kind"], byName["created"], byName["updated"],
+		newFields := []any{byName["id"], byName["title"], byName["kind"],
 			map[string]any{"name": "extra", "type": "bool"}}
 		ta.run(t, []scenario{
 			{name: "anonymous cannot list", method: "GET", path: "/api/collections", status: 401},

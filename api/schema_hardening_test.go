@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -413,4 +415,103 @@ func TestBackRelationExpandManyParents(t *testing.T) {
 			t.Errorf("expanded %d comments, %d labels; last post %+v", comments, labels, last)
 		}
 	})
+}
+
+// TestPocketBaseParity checks that a collection created through the API
+// gets no created/updated fields unless they are sent, and that a
+// PocketBase export (testdata/pb_export.json, PocketBase's v0.23+ shape)
+// imports with its fields exactly as exported: ids, names, order, options
+// (issue 12, item 10).
+func TestPocketBaseParity(t *testing.T) {
+	t.Parallel()
+	export, err := os.ReadFile("testdata/pb_export.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var collections []map[string]any
+	if err := json.Unmarshal(export, &collections); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Run(t, func(t *testing.T, b testenv.Backend) {
+		ta := setup(t, b)
+		fieldNames := func(c map[string]any) []string {
+			var out []string
+			for _, f := range c["fields"].([]any) {
+				out = append(out, f.(map[string]any)["name"].(string))
+			}
+			return out
+		}
+		base := ta.createCollection(map[string]any{"name": "plain", "fields": []any{map[string]any{"name": "title", "type": "text"}}})
+		if got := fieldNames(base); !slices.Equal(got, []string{"id", "title"}) {
+			t.Errorf("base collection fields %v, want [id title]", got)
+		}
+		members := ta.createCollection(map[string]any{"name": "plain_members", "type": "auth"})
+		if got := fieldNames(members); slices.Contains(got, "created") || slices.Contains(got, "updated") {
+			t.Errorf("auth collection fields %v: created/updated were not sent", got)
+		}
+		sent := ta.createCollection(map[string]any{"name": "dated", "fields": []any{
+			map[string]any{"name": "created", "type": "autodate", "onCreate": true},
+			map[string]any{"name": "title", "type": "text"}}})
+		if got := fieldNames(sent); !slices.Equal(got, []string{"id", "created", "title"}) {
+			t.Errorf("sent created: fields %v", got)
+		}
+		rec := ta.create("plain", map[string]any{"title": "x"})
+		if _, ok := rec["created"]; ok {
+			t.Errorf("record of a collection without created: %v", rec)
+		}
+		// Update keeps created/updated absent.
+		ta.mustJSON("PATCH", "/api/collections/plain", map[string]any{"listRule": ""}, ta.su, 200, &base)
+		if got := fieldNames(base); !slices.Equal(got, []string{"id", "title"}) {
+			t.Errorf("after update: fields %v", got)
+		}
+
+		ta.mustJSON("PUT", "/api/collections/import", map[string]any{"collections": collections}, ta.su, 204, nil)
+		for _, want := range collections {
+			var got map[string]any
+			ta.mustJSON("GET", "/api/collections/"+want["name"].(string), nil, ta.su, 200, &got)
+			wf, gf := want["fields"].([]any), got["fields"].([]any)
+			if len(wf) != len(gf) {
+				t.Errorf("%s: %d fields, want %d: %v", want["name"], len(gf), len(wf), fieldNames(got))
+				continue
+			}
+			for i := range wf {
+				w, g := wf[i].(map[string]any), gf[i].(map[string]any)
+				for k, v := range w {
+					if !reflect.DeepEqual(g[k], v) {
+						t.Errorf("%s field %d (%s): %s = %#v, want %#v", want["name"], i, w["name"], k, g[k], v)
+					}
+				}
+			}
+			// The collection's own keys and options: what PocketBase sent
+			// comes back (Plinth may add keys of its own, such as
+			// oauth2.providers).
+			for k, v := range want {
+				if k == "fields" || k == "created" || k == "updated" {
+					continue
+				}
+				if !contains(got[k], v) {
+					t.Errorf("%s: %s = %#v, want %#v", want["name"], k, got[k], v)
+				}
+			}
+		}
+	})
+}
+
+// contains reports whether got holds want: equal values, where for objects
+// every key of want must be in got with a value that holds want's.
+func contains(got, want any) bool {
+	wm, ok := want.(map[string]any)
+	if !ok {
+		return reflect.DeepEqual(got, want)
+	}
+	gm, ok := got.(map[string]any)
+	if !ok {
+		return false
+	}
+	for k, v := range wm {
+		if !contains(gm[k], v) {
+			return false
+		}
+	}
+	return true
 }

@@ -50,6 +50,10 @@ func postsFields(usersID string) []map[string]any {
 		{"name": "status", "type": "select", "values": statuses, "maxSelect": 1},
 		{"name": "meta", "type": "json"},
 		owner,
+		// Sent explicitly: as in PocketBase, the API adds no created and
+		// updated fields by itself.
+		{"name": "created", "type": "autodate", "onCreate": true},
+		{"name": "updated", "type": "autodate", "onCreate": true, "onUpdate": true},
 	}
 }
 

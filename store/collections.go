@@ -291,19 +291,33 @@ func prepareCollection(c, old *schema.Collection) error {
 	return nil
 }
 
-// ensureSystemFields adds the id field (and, for new collections, created
-// and updated; for auth collections, the auth fields) when missing.
+// ensureSystemFields adds the id field (and, for auth collections, the
+// auth fields) when missing. As in PocketBase, created and updated are
+// ordinary autodate fields that a collection has only when they are sent
+// (PocketBase's dashboard adds them to the form of a new collection; the
+// API does not).
 func ensureSystemFields(c, old *schema.Collection) error {
 	var template []*schema.Field
 	raw := `[` + idFieldJSON + `]`
 	if c.Type == schema.TypeAuth {
 		raw = `[` + authFields + `]`
-	} else if old == nil {
-		raw = `[` + idFieldJSON + `,` + createdUpdatedJSON + `]`
 	}
 	if err := json.Unmarshal([]byte(raw), &template); err != nil {
 		panic("store: system field template: " + err.Error())
 	}
+	// An auth collection that already has system created/updated fields
+	// (users, _superusers) keeps them when a PATCH leaves them out, as its
+	// other auth fields; a new one gets none.
+	template = slices.DeleteFunc(template, func(t *schema.Field) bool {
+		if t.Type != "autodate" {
+			return false
+		}
+		of := (*schema.Field)(nil)
+		if old != nil {
+			of = old.Field(t.Name)
+		}
+		return of == nil || !of.System || of.Type != t.Type
+	})
 	var missing []*schema.Field
 	for _, t := range template {
 		if f := c.Field(t.Name); f != nil {
@@ -321,8 +335,11 @@ func ensureSystemFields(c, old *schema.Collection) error {
 			}
 			continue
 		}
-		if old != nil && t.Name != "id" && !t.System {
-			continue // on update, created/updated stay removed if the client removed them
+		if old != nil {
+			// Left out of a PATCH: the stored field comes back as it was.
+			if of := old.Field(t.Name); of != nil && of.Type == t.Type {
+				t = of.Clone()
+			}
 		}
 		missing = append(missing, t)
 	}
@@ -341,9 +358,6 @@ func ensureSystemFields(c, old *schema.Collection) error {
 
 const idFieldJSON = `{"id": "text3208210256", "name": "id", "type": "text", "system": true, "required": true, "primaryKey": true,
    "autogeneratePattern": "[a-z0-9]{15}", "pattern": "^[a-z0-9]+$", "min": 15, "max": 15}`
-
-const createdUpdatedJSON = `{"id": "autodate2990389176", "name": "created", "type": "autodate", "onCreate": true, "onUpdate": false},
-  {"id": "autodate3332085495", "name": "updated", "type": "autodate", "onCreate": true, "onUpdate": true}`
 
 // checkFieldChanges refuses changes that cannot keep the data: a field's
 // type, and removing or renaming system fields.

@@ -15,6 +15,14 @@ export const PB_DATE_RE = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 // Record ids: 15 characters of [a-z0-9].
 export const ID_RE = /^[a-z0-9]{15}$/;
 
+// The created/updated fields PocketBase's dashboard adds to a new
+// collection; through the API (and in Plinth) a collection has them only
+// when they are sent, so tests that use them send these.
+export const AUTODATES = [
+    { name: "created", type: "autodate", onCreate: true, onUpdate: false },
+    { name: "updated", type: "autodate", onCreate: true, onUpdate: true },
+];
+
 /** A client without auth. Auto-cancellation is off so parallel calls are safe. */
 export function anonClient() {
     const pb = new PocketBase(URL);

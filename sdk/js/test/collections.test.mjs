@@ -27,7 +27,7 @@ describe("collections API", { timeout: 120_000 }, () => {
         await tracker.cleanup();
     });
 
-    it("creates a base collection with id, created and updated added", async () => {
+    it("creates a base collection with only the id field added (no created/updated unless sent, as PocketBase's API)", async () => {
         col = await tracker.create({
             name,
             type: "base",
@@ -56,19 +56,13 @@ describe("collections API", { timeout: 120_000 }, () => {
         assert.equal(col.deleteRule, null);
 
         const byName = Object.fromEntries(col.fields.map((f) => [f.name, f]));
-        for (const f of ["id", "title", "score", "created", "updated"]) {
-            assert.ok(byName[f], `field ${f} missing; fields: ${short(col.fields.map((x) => x.name))}`);
-        }
+        assert.deepEqual(col.fields.map((f) => f.name), ["id", "title", "score", "temp"]);
         assert.equal(byName.id.type, "text");
         assert.equal(byName.id.system, true);
         assert.equal(byName.title.type, "text");
         assert.equal(byName.title.required, true);
         assert.equal(byName.title.max, 200);
         assert.equal(byName.score.type, "number");
-        assert.equal(byName.created.type, "autodate");
-        assert.equal(byName.updated.type, "autodate");
-        assert.equal(byName.created.onCreate, true);
-        assert.equal(byName.updated.onUpdate, true);
 
         for (const f of col.fields) {
             for (const key of ["id", "name", "type", "system", "hidden", "presentable", "required"]) {

@@ -12,6 +12,7 @@ import {
     assertErrorShape,
     assertFieldError,
     short,
+    AUTODATES,
 } from "../lib/helpers.mjs";
 
 describe("field options", { timeout: 120_000 }, () => {
@@ -38,6 +39,7 @@ describe("field options", { timeout: 120_000 }, () => {
                 { name: "agreed", type: "bool" },
                 { name: "secret", type: "text", hidden: true },
                 { name: "when", type: "date" },
+                ...AUTODATES,
             ],
         });
         c = pb.collection(name);

@@ -10,6 +10,7 @@ import {
     CollectionTracker,
     expectError,
     sorted,
+    AUTODATES,
 } from "../lib/helpers.mjs";
 
 describe("filter language extras", { timeout: 120_000 }, () => {
@@ -35,6 +36,7 @@ describe("filter language extras", { timeout: 120_000 }, () => {
                 { name: "meta", type: "json" },
                 { name: "due", type: "date" },
                 { name: "place", type: "geoPoint" },
+                ...AUTODATES,
             ],
         });
         await tracker.create({

@@ -11,6 +11,7 @@ import {
     countRequests,
     sorted,
     short,
+    AUTODATES,
 } from "../lib/helpers.mjs";
 
 const N = 12;
@@ -55,6 +56,7 @@ describe("list queries", { timeout: 120_000 }, () => {
                 { name: "flag", type: "bool" },
                 { name: "due", type: "date" },
                 { name: "body", type: "editor" },
+                ...AUTODATES,
             ],
         });
         c = pb.collection(name);

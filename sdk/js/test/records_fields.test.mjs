@@ -12,6 +12,7 @@ import {
     PB_DATE_RE,
     ID_RE,
     short,
+    AUTODATES,
 } from "../lib/helpers.mjs";
 
 describe("records: every field type", { timeout: 120_000 }, () => {
@@ -53,6 +54,7 @@ describe("records: every field type", { timeout: 120_000 }, () => {
                 { name: "place", type: "geoPoint" },
                 { name: "doc", type: "file", maxSelect: 1, maxSize: 1048576 },
                 { name: "docs", type: "file", maxSelect: 3, maxSize: 1048576 },
+                ...AUTODATES,
             ],
         });
         const tc = pb.collection(targetName);
