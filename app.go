@@ -18,6 +18,7 @@ import (
 	"github.com/plinthdev/plinth/api"
 	"github.com/plinthdev/plinth/auth"
 	"github.com/plinthdev/plinth/files"
+	"github.com/plinthdev/plinth/logs"
 	"github.com/plinthdev/plinth/mailer"
 	"github.com/plinthdev/plinth/migrate"
 	"github.com/plinthdev/plinth/realtime"
@@ -133,6 +134,10 @@ type App struct {
 	hooks   *appHooks
 	// migrations runs the application's migrations (migrations.go).
 	migrations *migrate.Runner
+	// logs keeps the request and application log; stopPrune ends its
+	// retention loop.
+	logs      *logs.Store
+	stopPrune context.CancelFunc
 }
 
 // New opens the database (migrating it) and builds the HTTP API.
@@ -178,6 +183,13 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		st.Close()
 		return nil, err
 	}
+	logStore, err := openLogs(ctx, cfg, st, log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	// The application's own log (info and up) lands next to the requests.
+	log = slog.New(logs.NewHandler(log.Handler(), logStore, slog.LevelInfo))
 	hooks := newAppHooks(log)
 	reg := prometheus.NewRegistry()
 	api.RegisterRuntime(reg)
@@ -188,9 +200,13 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		Files:  fileStore,
 		Sealer: sealer, RateLimitStore: limits, DisableRateLimits: cfg.DisableRateLimits,
 		RealtimeBus: bus, RealtimeIdleTimeout: cfg.RealtimeIdleTimeout,
-		RecordHooks: hooks,
+		RecordHooks: hooks, Logs: logStore,
 	})
 	a := &App{cfg: cfg, log: log, store: st, tokens: tokens, handler: srv, srv: srv, bus: bus, hooks: hooks}
+	a.logs = logStore
+	pruneCtx, stopPrune := context.WithCancel(context.WithoutCancel(ctx))
+	a.stopPrune = stopPrune
+	go srv.PruneLogs(pruneCtx)
 	a.migrations = newMigrations(a)
 	a.bindCollectionHooks()
 	a.files = fileStore
@@ -222,6 +238,8 @@ func (a *App) Close() error {
 		a.redis.Close()
 	}
 	a.closeFiles()
+	a.stopPrune()
+	a.logs.Close()
 	return a.store.Close()
 }
 

@@ -58,11 +58,13 @@ func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
+		r, note := s.withLogNote(r)
 		next.ServeHTTP(sw, r)
 		if sw.status == 0 {
 			sw.status = http.StatusOK
 		}
 		d := time.Since(start)
+		s.logRequest(r, note, sw.status, d)
 		route := r.Pattern
 		if route == "" {
 			route = "unmatched"
@@ -130,6 +132,7 @@ func (s *Server) loadAuth(next http.Handler) http.Handler {
 		} else if token != "" {
 			if rec, claims, err := s.tokens.Verify(r.Context(), token, auth.TypeAuth); err == nil {
 				r = r.WithContext(withAuth(r.Context(), rec, claims))
+				noteAuth(r.Context(), rec)
 			}
 		}
 		next.ServeHTTP(w, r)

@@ -79,6 +79,8 @@ type Config struct {
 	RealtimeIdleTimeout time.Duration
 	// RecordHooks is told of every record read and write (nil: none).
 	RecordHooks record.Hooks
+	// Logs keeps the request log served by /api/logs (nil: no log).
+	Logs LogStore
 }
 
 // Server is Plinth's HTTP API.
@@ -228,6 +230,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 		mux.Handle("POST /api/realtime", http.HandlerFunc(s.realtimeSubscribe))
 		mux.HandleFunc("GET /api/realtime/ws", s.rt.ServeWS)
 	}
+	mux.Handle("GET /api/logs", s.superusersOnly(s.listLogs))
+	mux.Handle("GET /api/logs/stats", s.superusersOnly(s.logStats))
+	mux.Handle("GET /api/logs/{id}", s.superusersOnly(s.viewLog))
 	mux.Handle("GET /api/api-keys", s.superusersOnly(s.listAPIKeys))
 	mux.Handle("POST /api/api-keys", s.superusersOnly(s.createAPIKey))
 	mux.Handle("DELETE /api/api-keys/{id}", s.superusersOnly(s.deleteAPIKey))

@@ -29,6 +29,24 @@ type Settings struct {
 	// throttling, logs); off by default.
 	TrustedProxy TrustedProxy `json:"trustedProxy"`
 	Batch        Batch        `json:"batch"`
+	Logs         Logs         `json:"logs"`
+}
+
+// Logs configures the request and application log (GET /api/logs).
+type Logs struct {
+	// MaxDays keeps entries this many days (default 5; 0 keeps nothing
+	// and turns the log off, as in PocketBase).
+	MaxDays int `json:"maxDays"`
+	// MinLevel drops entries below this slog level (default 0, info).
+	MinLevel int `json:"minLevel"`
+	// LogIP records the client IP of requests (default true).
+	LogIP bool `json:"logIP"`
+	// LogAuthID records the id of the authenticated record (default
+	// false).
+	LogAuthID bool `json:"logAuthId"`
+	// SampleRate is the share of successful requests (status < 400)
+	// logged, from 0 to 1 (default 1); errors are always logged.
+	SampleRate float64 `json:"sampleRate"`
 }
 
 // Meta names the application in emails and links.
@@ -129,6 +147,7 @@ func Defaults() *Settings {
 		RateLimits:   RateLimits{Enabled: true, Rules: []Rule{}, ExcludedIPs: []string{}},
 		TrustedProxy: TrustedProxy{Headers: []string{}, TrustedCIDRs: []string{}},
 		Batch:        Batch{Enabled: true, MaxRequests: 50, Timeout: 30},
+		Logs:         Logs{MaxDays: 5, LogIP: true, SampleRate: 1},
 	}
 	for _, r := range ratelimit.DefaultRules() {
 		s.RateLimits.Rules = append(s.RateLimits.Rules, Rule{
@@ -394,6 +413,17 @@ func (s *Settings) Validate() error {
 	}
 	if len(batch) > 0 {
 		errs["batch"] = batch
+	}
+
+	logs := schema.Errors{}
+	if s.Logs.MaxDays < 0 {
+		logs.Add("maxDays", schema.NewFieldError("validation_min_greater_equal_than_required", "Must not be negative."))
+	}
+	if s.Logs.SampleRate < 0 || s.Logs.SampleRate > 1 {
+		logs.Add("sampleRate", schema.NewFieldError("validation_invalid_value", "Must be between 0 and 1."))
+	}
+	if len(logs) > 0 {
+		errs["logs"] = logs
 	}
 	return errs.OrNil()
 }

@@ -1,0 +1,407 @@
+// Package logs keeps the request log and the application's log, queried
+// like PocketBase's logs API. Entries are written asynchronously in
+// batches, apart from the application's data: in an auxiliary SQLite file
+// next to data.db, or in a table of its own on PostgreSQL. A full queue
+// drops entries (counted) rather than slow requests down.
+package logs
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	_ "modernc.org/sqlite" // database/sql driver "sqlite", for the auxiliary file
+
+	"github.com/plinthdev/plinth/filter"
+	"github.com/plinthdev/plinth/schema"
+)
+
+// Entry is one log entry.
+type Entry struct {
+	ID      string         `json:"id"`
+	Created string         `json:"created"` // "2006-01-02 15:04:05.000Z"
+	Updated string         `json:"updated"`
+	Level   int            `json:"level"` // slog's: -4 debug, 0 info, 4 warn, 8 error
+	Message string         `json:"message"`
+	Data    map[string]any `json:"data"`
+}
+
+// Config tunes the store.
+type Config struct {
+	// QueueSize bounds the entries waiting to be written (default 8192).
+	QueueSize int
+	// FlushInterval is the longest an entry waits in the queue (default
+	// 200ms); a batch is written sooner when it reaches 500 entries.
+	FlushInterval time.Duration
+	// Log receives the store's own failures (default slog.Default()).
+	Log *slog.Logger
+}
+
+// Store is a log store. Its methods are safe for concurrent use.
+type Store struct {
+	db      *sql.DB
+	own     bool // db opened (and closed) by the store
+	dialect filter.Dialect
+	pg      bool
+	coll    *schema.Collection
+	cfg     Config
+
+	queue   chan Entry
+	done    chan struct{}
+	closed  sync.Once
+	dropped atomic.Int64
+}
+
+const createSQLite = `CREATE TABLE IF NOT EXISTS _logs (
+	id TEXT PRIMARY KEY NOT NULL,
+	created TEXT NOT NULL,
+	level INTEGER NOT NULL DEFAULT 0,
+	message TEXT NOT NULL DEFAULT '',
+	data TEXT NOT NULL DEFAULT '{}');
+CREATE INDEX IF NOT EXISTS idx_logs_created ON _logs (created);
+CREATE INDEX IF NOT EXISTS idx_logs_level ON _logs (level)`
+
+const createPostgres = `CREATE TABLE IF NOT EXISTS _logs (
+	id TEXT COLLATE "C" PRIMARY KEY NOT NULL,
+	created TEXT COLLATE "C" NOT NULL,
+	level DOUBLE PRECISION NOT NULL DEFAULT 0,
+	message TEXT COLLATE "C" NOT NULL DEFAULT '',
+	data JSONB NOT NULL DEFAULT '{}'::jsonb);
+CREATE INDEX IF NOT EXISTS idx_logs_created ON _logs (created);
+CREATE INDEX IF NOT EXISTS idx_logs_level ON _logs (level)`
+
+// OpenSQLite opens (creating) the auxiliary database dir/auxiliary.db.
+func OpenSQLite(ctx context.Context, dir string, cfg Config) (*Store, error) {
+	path := filepath.Join(dir, "auxiliary.db")
+	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(4)
+	for _, stmt := range strings.Split(createSQLite, ";\n") {
+		if _, err := db.ExecContext(ctx, stmt); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("create logs table: %w", err)
+		}
+	}
+	return start(db, true, filter.SQLite, false, cfg), nil
+}
+
+// OpenPostgres keeps the logs in the table _logs of db.
+func OpenPostgres(ctx context.Context, db *sql.DB, cfg Config) (*Store, error) {
+	// Instances that start together would race on CREATE TABLE.
+	err := func() error {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7263543)`); err != nil {
+			return err
+		}
+		for _, stmt := range strings.Split(createPostgres, ";\n") {
+			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+				return err
+			}
+		}
+		return tx.Commit()
+	}()
+	if err != nil {
+		return nil, fmt.Errorf("create logs table: %w", err)
+	}
+	return start(db, false, filter.Postgres, true, cfg), nil
+}
+
+func start(db *sql.DB, own bool, d filter.Dialect, pg bool, cfg Config) *Store {
+	if cfg.QueueSize <= 0 {
+		cfg.QueueSize = 8192
+	}
+	if cfg.FlushInterval <= 0 {
+		cfg.FlushInterval = 200 * time.Millisecond
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	s := &Store{db: db, own: own, dialect: d, pg: pg, coll: logsCollection(), cfg: cfg,
+		queue: make(chan Entry, cfg.QueueSize), done: make(chan struct{})}
+	go s.writer()
+	return s
+}
+
+// logsCollection describes the table to the filter compiler, so that
+// filters and sorts over logs are compiled like any other: bound values,
+// known columns, json paths into data.
+func logsCollection() *schema.Collection {
+	c := &schema.Collection{}
+	err := json.Unmarshal([]byte(`{"id":"_logs","name":"_logs","type":"base","system":true,"fields":[
+		{"id":"id","name":"id","type":"text","primaryKey":true,"system":true},
+		{"id":"created","name":"created","type":"date","system":true},
+		{"id":"level","name":"level","type":"number","system":true},
+		{"id":"message","name":"message","type":"text","system":true},
+		{"id":"data","name":"data","type":"json","system":true}]}`), c)
+	if err != nil {
+		panic(err) // a constant
+	}
+	return c
+}
+
+// Add queues e; it never blocks. A missing id and time are filled in.
+func (s *Store) Add(e Entry) {
+	if e.ID == "" {
+		e.ID = schema.RandomString(15, "abcdefghijklmnopqrstuvwxyz0123456789")
+	}
+	if e.Created == "" {
+		e.Created = schema.FormatDate(time.Now())
+	}
+	select {
+	case s.queue <- e:
+	default:
+		s.dropped.Add(1)
+	}
+}
+
+// Dropped is the number of entries dropped because the queue was full.
+func (s *Store) Dropped() int64 { return s.dropped.Load() }
+
+// Close writes what is queued and closes the database it opened.
+func (s *Store) Close() error {
+	s.closed.Do(func() { close(s.queue) })
+	<-s.done
+	if s.own {
+		return s.db.Close()
+	}
+	return nil
+}
+
+func (s *Store) writer() {
+	defer close(s.done)
+	tick := time.NewTicker(s.cfg.FlushInterval)
+	defer tick.Stop()
+	batch := make([]Entry, 0, 500)
+	flush := func() {
+		if len(batch) == 0 {
+			return
+		}
+		if err := s.insert(context.Background(), batch); err != nil {
+			s.cfg.Log.Warn("logs: cannot write a batch", "entries", len(batch), "err", err)
+		}
+		batch = batch[:0]
+	}
+	for {
+		select {
+		case e, ok := <-s.queue:
+			if !ok {
+				flush()
+				return
+			}
+			batch = append(batch, e)
+			if len(batch) == cap(batch) {
+				flush()
+			}
+		case <-tick.C:
+			flush()
+		}
+	}
+}
+
+func (s *Store) insert(ctx context.Context, batch []Entry) error {
+	var b strings.Builder
+	b.WriteString("INSERT INTO _logs (id, created, level, message, data) VALUES ")
+	p := &filter.Params{Dialect: s.dialect}
+	for i, e := range batch {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		data, err := json.Marshal(e.Data)
+		if err != nil || e.Data == nil {
+			data = []byte("{}")
+		}
+		b.WriteString("(" + p.Add(e.ID) + ", " + p.Add(e.Created) + ", " + p.Add(e.Level) + ", " + p.Add(e.Message) + ", " + p.Add(string(data)))
+		if s.pg {
+			b.WriteString("::jsonb")
+		}
+		b.WriteString(")")
+	}
+	b.WriteString(" ON CONFLICT (id) DO NOTHING")
+	_, err := s.db.ExecContext(ctx, b.String(), p.Values...)
+	return err
+}
+
+// ListParams select a page of entries: filter and sort in the filter
+// language over id, created, level, message and data.*.
+type ListParams struct {
+	Filter  string
+	Sort    string
+	Page    int
+	PerPage int
+}
+
+// List returns a page of entries and their total.
+func (s *Store) List(ctx context.Context, q ListParams) ([]Entry, int, error) {
+	p := &filter.Params{Dialect: s.dialect}
+	where, err := s.where(q.Filter, p)
+	if err != nil {
+		return nil, 0, err
+	}
+	order := `"_r"."created" DESC, "_r"."id" DESC`
+	if strings.TrimSpace(q.Sort) != "" {
+		if order, err = filter.CompileSort(q.Sort, s.env(), p); err != nil {
+			return nil, 0, err
+		}
+	}
+	q.Page, q.PerPage = max(q.Page, 1), min(max(q.PerPage, 1), 1000)
+	nWhere := len(p.Values)
+	query := `SELECT "_r"."id", "_r"."created", "_r"."level", "_r"."message", "_r"."data" FROM _logs AS "_r"` + where +
+		" ORDER BY " + order + " LIMIT " + p.Add(int64(q.PerPage)) + " OFFSET " + p.Add(int64((q.Page-1)*q.PerPage))
+	rows, err := s.db.QueryContext(ctx, query, p.Values...)
+	if err != nil {
+		return nil, 0, err
+	}
+	items, err := scanEntries(rows)
+	if err != nil {
+		return nil, 0, err
+	}
+	total := len(items)
+	if q.Page > 1 || len(items) == q.PerPage {
+		if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM _logs AS "_r"`+where, p.Values[:nWhere]...).Scan(&total); err != nil {
+			return nil, 0, err
+		}
+	}
+	return items, total, nil
+}
+
+// ErrNotFound is returned by Get for an unknown id.
+var ErrNotFound = errors.New("log entry not found")
+
+// Get returns one entry.
+func (s *Store) Get(ctx context.Context, id string) (*Entry, error) {
+	p := &filter.Params{Dialect: s.dialect}
+	rows, err := s.db.QueryContext(ctx, `SELECT id, created, level, message, data FROM _logs WHERE id = `+p.Add(id), p.Values...)
+	if err != nil {
+		return nil, err
+	}
+	items, err := scanEntries(rows)
+	if err != nil {
+		return nil, err
+	}
+	if len(items) == 0 {
+		return nil, ErrNotFound
+	}
+	return &items[0], nil
+}
+
+// Stat is the number of entries of one hour.
+type Stat struct {
+	Total int    `json:"total"`
+	Date  string `json:"date"` // "2006-01-02 15:00:00.000Z"
+}
+
+// Stats counts the entries matching filter per hour, oldest first.
+func (s *Store) Stats(ctx context.Context, filterSrc string) ([]Stat, error) {
+	p := &filter.Params{Dialect: s.dialect}
+	where, err := s.where(filterSrc, p)
+	if err != nil {
+		return nil, err
+	}
+	hour := `SUBSTR("_r"."created", 1, 13) || ':00:00.000Z'`
+	rows, err := s.db.QueryContext(ctx, "SELECT "+hour+` AS h, COUNT(*) FROM _logs AS "_r"`+where+" GROUP BY h ORDER BY h", p.Values...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Stat{}
+	for rows.Next() {
+		var st Stat
+		if err := rows.Scan(&st.Date, &st.Total); err != nil {
+			return nil, err
+		}
+		out = append(out, st)
+	}
+	return out, rows.Err()
+}
+
+// Prune deletes the entries created before t.
+func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
+	p := &filter.Params{Dialect: s.dialect}
+	res, err := s.db.ExecContext(ctx, `DELETE FROM _logs WHERE created < `+p.Add(schema.FormatDate(before)), p.Values...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+func (s *Store) env() *filter.Env {
+	return &filter.Env{Dialect: s.dialect, Collection: s.coll, Alias: "_r", Now: time.Now().UTC(),
+		Client: &filter.Client{Superuser: true}}
+}
+
+func (s *Store) where(src string, p *filter.Params) (string, error) {
+	if strings.TrimSpace(src) == "" {
+		return "", nil
+	}
+	e, err := filter.Parse(src)
+	if err != nil {
+		return "", err
+	}
+	sqlText, err := filter.Compile(e, s.env(), p)
+	if err != nil {
+		return "", err
+	}
+	return " WHERE " + sqlText, nil
+}
+
+func scanEntries(rows *sql.Rows) ([]Entry, error) {
+	defer rows.Close()
+	var out []Entry
+	for rows.Next() {
+		var e Entry
+		var level float64
+		var data []byte
+		if err := rows.Scan(&e.ID, &e.Created, &level, &e.Message, &data); err != nil {
+			return nil, err
+		}
+		e.Level, e.Updated = int(level), e.Created
+		if err := json.Unmarshal(data, &e.Data); err != nil || e.Data == nil {
+			e.Data = map[string]any{}
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// secretParams are query parameters whose values never reach the log.
+var secretParams = []string{"token", "password", "secret", "key", "code", "otp", "state", "apikey", "api_key", "access_token", "refresh_token"}
+
+// RedactURL returns the request URI with the values of secret-looking
+// query parameters (file tokens, OAuth2 codes, ...) replaced by "***".
+func RedactURL(u *url.URL) string {
+	if u.RawQuery == "" {
+		return u.Path
+	}
+	q := u.Query()
+	changed := false
+	for k := range q {
+		lk := strings.ToLower(k)
+		for _, s := range secretParams {
+			if strings.Contains(lk, s) {
+				q[k] = []string{"***"}
+				changed = true
+				break
+			}
+		}
+	}
+	if !changed {
+		return u.RequestURI()
+	}
+	return u.Path + "?" + q.Encode()
+}

@@ -1,0 +1,67 @@
+package logs
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net/url"
+	"testing"
+	"time"
+)
+
+func TestAppLogTee(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st, err := OpenSQLite(ctx, t.TempDir(), Config{FlushInterval: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	log := slog.New(NewHandler(slog.NewTextHandler(&out, nil), st, slog.LevelInfo))
+	log.With("component", "mail").WithGroup("smtp").Error("send failed", "err", errors.New("boom"), "attempt", 2)
+	log.Debug("not kept")
+	st.Close() // flushes
+	if !bytes.Contains(out.Bytes(), []byte("send failed")) {
+		t.Errorf("the wrapped handler did not get the record: %s", out.String())
+	}
+	st2, err := OpenSQLite(ctx, filepathDir(t, st), Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st2.Close()
+	items, total, err := st2.List(ctx, ListParams{Filter: `data.type = "app"`})
+	if err != nil || total != 1 {
+		t.Fatalf("app entries: %d %v", total, err)
+	}
+	e := items[0]
+	if e.Level != 8 || e.Message != "send failed" || e.Data["component"] != "mail" || e.Data["smtp.err"] != "boom" || e.Data["smtp.attempt"] != float64(2) {
+		t.Errorf("entry %+v", e)
+	}
+}
+
+func filepathDir(t *testing.T, st *Store) string {
+	t.Helper()
+	var path string
+	if err := st.db.QueryRow("PRAGMA database_list").Scan(new(int), new(string), &path); err == nil {
+		return path[:len(path)-len("/auxiliary.db")]
+	}
+	t.Skip("database path unknown")
+	return ""
+}
+
+func TestRedactURL(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"/api/health":                            "/api/health",
+		"/api/files/a/b/c.png?thumb=10x10":       "/api/files/a/b/c.png?thumb=10x10",
+		"/api/files/a/b/c.png?token=abc&thumb=1": "/api/files/a/b/c.png?thumb=1&token=%2A%2A%2A",
+		"/api/oauth2-redirect?code=xyz&state=s1": "/api/oauth2-redirect?code=%2A%2A%2A&state=%2A%2A%2A",
+		"/api/backups/x.zip?Token=abc":           "/api/backups/x.zip?Token=%2A%2A%2A",
+	} {
+		u, _ := url.Parse(in)
+		if got := RedactURL(u); got != want {
+			t.Errorf("RedactURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
