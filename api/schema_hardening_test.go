@@ -515,3 +515,29 @@ func contains(got, want any) bool {
 	}
 	return true
 }
+
+// TestLongIdentifiers checks names that PostgreSQL would cut to the same
+// 63 bytes: they are refused as duplicates on both databases (they were a
+// 500 on PostgreSQL), and a long name alone still works.
+func TestLongIdentifiers(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("a", 70)
+	testenv.Run(t, func(t *testing.T, b testenv.Backend) {
+		ta := setup(t, b)
+		ta.run(t, []scenario{
+			{name: "fields sharing 63 characters", method: "POST", path: "/api/collections", as: "su", status: 400,
+				body: map[string]any{"name": "longf", "fields": []any{map[string]any{"name": long + "1", "type": "text"}, map[string]any{"name": long + "2", "type": "text"}}},
+				want: []string{"validation_duplicated_field_name"}},
+			{name: "one long collection name", method: "POST", path: "/api/collections", as: "su", status: 200,
+				body: map[string]any{"name": long + "x", "fields": []any{map[string]any{"name": long, "type": "text"}}}},
+			{name: "another sharing its 63 characters", method: "POST", path: "/api/collections", as: "su", status: 400,
+				body: map[string]any{"name": long + "y"}, want: []string{"validation_collection_name_exists"}},
+			{name: "indexes sharing 63 characters", method: "POST", path: "/api/collections", as: "su", status: 400,
+				body: map[string]any{"name": "longi", "fields": []any{map[string]any{"name": "a", "type": "text"}},
+					"indexes": []string{"CREATE INDEX " + long + "1 ON longi (a)", "CREATE INDEX " + long + "2 ON longi (a)"}},
+				want: []string{"validation_duplicated_index_name"}},
+			{name: "the long one works", method: "POST", path: "/api/collections/" + long + "x/records", as: "su", status: 200,
+				body: map[string]any{long: "v"}, want: []string{`"` + long + `":"v"`}},
+		})
+	})
+}

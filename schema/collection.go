@@ -359,7 +359,7 @@ func (c *Collection) Validate(lookup Lookup) error {
 	for i, f := range c.Fields {
 		key := fmt.Sprint(i)
 		fe := Errors{}
-		lname := strings.ToLower(f.Name)
+		lname := IdentifierKey(f.Name)
 		switch {
 		case f.Name == "":
 			fe.Add("name", ErrRequired())
@@ -368,7 +368,7 @@ func (c *Collection) Validate(lookup Lookup) error {
 		case reservedFieldNames[f.Name]:
 			fe.Add("name", NewFieldError("validation_reserved_name", "The name is reserved."))
 		case seenNames[lname]:
-			fe.Add("name", NewFieldError("validation_duplicated_field_name", "Duplicated field name."))
+			fe.Add("name", NewFieldError("validation_duplicated_field_name", "Duplicated field name (names are compared case-insensitively, on their first 63 characters)."))
 		}
 		seenNames[lname] = true
 		switch {

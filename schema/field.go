@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strings"
 )
 
 // Storage is the abstract storage class of a field's column. Store dialects
@@ -182,3 +183,19 @@ var identifierPattern = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]{0,99}$`)
 // start with a letter or underscore and contain only [a-zA-Z0-9_]. Such names
 // are then safe to quote as SQL identifiers.
 func ValidIdentifier(s string) bool { return identifierPattern.MatchString(s) }
+
+// maxSQLIdentifier is PostgreSQL's identifier length: it cuts longer names
+// to their first 63 bytes.
+const maxSQLIdentifier = 63
+
+// IdentifierKey is what two names must not share to be told apart as SQL
+// identifiers on both databases: the lower-cased name (names are unique
+// case-insensitively) cut to PostgreSQL's 63 bytes, where two longer names
+// with the same start would otherwise become the same column or table.
+func IdentifierKey(name string) string {
+	key := strings.ToLower(name)
+	if len(key) > maxSQLIdentifier {
+		key = key[:maxSQLIdentifier]
+	}
+	return key
+}

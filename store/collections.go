@@ -161,8 +161,11 @@ func (s *Store) saveCollectionTx(ctx context.Context, tx *sql.Tx, snap *Schema, 
 		}
 	}
 	errs := schema.Errors{}
-	if other := snap.byName[strings.ToLower(c.Name)]; other != nil && other.ID != c.ID {
-		errs.Add("name", schema.NewFieldError("validation_collection_name_exists", "Collection name must be unique (case insensitive)."))
+	for _, other := range snap.list {
+		if other.ID != c.ID && schema.IdentifierKey(other.Name) == schema.IdentifierKey(c.Name) {
+			errs.Add("name", schema.NewFieldError("validation_collection_name_exists", "Collection name must be unique (case insensitive, on its first 63 characters)."))
+			break
+		}
 	}
 	if strings.HasPrefix(c.Name, "_") && !c.System {
 		errs.Add("name", schema.NewFieldError("validation_invalid_name", "Names starting with an underscore are reserved for system collections."))

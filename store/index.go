@@ -125,7 +125,7 @@ func checkIndexes(c *schema.Collection) ([]*Index, schema.Errors) {
 		}
 		// Renaming a collection renames the table its indexes are on.
 		idx.Table = c.Name
-		lname := strings.ToLower(idx.Name)
+		lname := schema.IdentifierKey(idx.Name)
 		if names[lname] {
 			errs.Add(key, schema.NewFieldError("validation_duplicated_index_name", "Duplicated index name."))
 			continue
