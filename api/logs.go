@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/plinthdev/plinth/logs"
@@ -64,27 +65,38 @@ func (s *Server) logRequest(r *http.Request, n *logNote, status int, d time.Dura
 	if level < cfg.MinLevel || level == 0 && cfg.SampleRate < 1 && rand.Float64() >= cfg.SampleRate {
 		return
 	}
-	data := map[string]any{
-		"type":      "request",
-		"status":    status,
-		"method":    r.Method,
-		"url":       logs.RedactURL(r.URL),
-		"execTime":  float64(d.Microseconds()) / 1000,
-		"auth":      "",
-		"referer":   r.Referer(),
-		"userAgent": r.UserAgent(),
-	}
+	// Encoded here rather than as a map: this runs on every request.
+	buf := make([]byte, 0, 256)
+	buf = append(buf, `{"type":"request","status":`...)
+	buf = strconv.AppendInt(buf, int64(status), 10)
+	buf = append(buf, `,"method":`...)
+	buf = schema.AppendJSONString(buf, r.Method)
+	buf = append(buf, `,"url":`...)
+	buf = schema.AppendJSONString(buf, logs.RedactURL(r.URL))
+	buf = append(buf, `,"execTime":`...)
+	buf = strconv.AppendFloat(buf, float64(d.Microseconds())/1000, 'f', -1, 64)
+	buf = append(buf, `,"auth":`...)
 	if n.auth != nil {
-		data["auth"] = n.auth.Collection.Name
+		buf = schema.AppendJSONString(buf, n.auth.Collection.Name)
 		if cfg.LogAuthID {
-			data["authId"] = n.auth.ID()
+			buf = append(buf, `,"authId":`...)
+			buf = schema.AppendJSONString(buf, n.auth.ID())
 		}
+	} else {
+		buf = append(buf, `""`...)
 	}
+	buf = append(buf, `,"referer":`...)
+	buf = schema.AppendJSONString(buf, r.Referer())
+	buf = append(buf, `,"userAgent":`...)
+	buf = schema.AppendJSONString(buf, r.UserAgent())
 	if cfg.LogIP {
-		data["userIP"] = s.clientIP(r)
-		data["remoteIP"] = r.RemoteAddr
+		buf = append(buf, `,"userIP":`...)
+		buf = schema.AppendJSONString(buf, s.clientIP(r))
+		buf = append(buf, `,"remoteIP":`...)
+		buf = schema.AppendJSONString(buf, r.RemoteAddr)
 	}
-	s.cfg.Logs.Add(logs.Entry{Level: level, Message: r.Method + " " + r.URL.Path, Data: data})
+	buf = append(buf, '}')
+	s.cfg.Logs.Add(logs.Entry{Level: level, Message: r.Method + " " + r.URL.Path, RawData: buf})
 }
 
 func (s *Server) listLogs(w http.ResponseWriter, r *http.Request) error {

@@ -33,6 +33,9 @@ type Entry struct {
 	Level   int            `json:"level"` // slog's: -4 debug, 0 info, 4 warn, 8 error
 	Message string         `json:"message"`
 	Data    map[string]any `json:"data"`
+	// RawData is Data already encoded as a JSON object; Add callers on a
+	// hot path (the request log) set it instead of Data.
+	RawData []byte `json:"-"`
 }
 
 // Config tunes the store.
@@ -55,8 +58,11 @@ type Store struct {
 	coll    *schema.Collection
 	cfg     Config
 
-	queue   chan Entry
-	done    chan struct{}
+	queue chan Entry
+	done  chan struct{}
+	// stmts and args belong to the writer goroutine.
+	stmts   map[int]*sql.Stmt
+	args    []any
 	closed  sync.Once
 	dropped atomic.Int64
 }
@@ -66,9 +72,8 @@ const createSQLite = `CREATE TABLE IF NOT EXISTS _logs (
 	created TEXT NOT NULL,
 	level INTEGER NOT NULL DEFAULT 0,
 	message TEXT NOT NULL DEFAULT '',
-	data TEXT NOT NULL DEFAULT '{}');
-CREATE INDEX IF NOT EXISTS idx_logs_created ON _logs (created);
-CREATE INDEX IF NOT EXISTS idx_logs_level ON _logs (level)`
+	data TEXT NOT NULL DEFAULT '{}') WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS idx_logs_created ON _logs (created)`
 
 const createPostgres = `CREATE TABLE IF NOT EXISTS _logs (
 	id TEXT COLLATE "C" PRIMARY KEY NOT NULL,
@@ -76,8 +81,7 @@ const createPostgres = `CREATE TABLE IF NOT EXISTS _logs (
 	level DOUBLE PRECISION NOT NULL DEFAULT 0,
 	message TEXT COLLATE "C" NOT NULL DEFAULT '',
 	data JSONB NOT NULL DEFAULT '{}'::jsonb);
-CREATE INDEX IF NOT EXISTS idx_logs_created ON _logs (created);
-CREATE INDEX IF NOT EXISTS idx_logs_level ON _logs (level)`
+CREATE INDEX IF NOT EXISTS idx_logs_created ON _logs (created)`
 
 // OpenSQLite opens (creating) the auxiliary database dir/auxiliary.db.
 func OpenSQLite(ctx context.Context, dir string, cfg Config) (*Store, error) {
@@ -157,17 +161,26 @@ func logsCollection() *schema.Collection {
 
 // Add queues e; it never blocks. A missing id and time are filled in.
 func (s *Store) Add(e Entry) {
+	now := time.Now()
 	if e.ID == "" {
-		e.ID = schema.RandomString(15, "abcdefghijklmnopqrstuvwxyz0123456789")
+		e.ID = newID(now)
 	}
 	if e.Created == "" {
-		e.Created = schema.FormatDate(time.Now())
+		e.Created = schema.FormatDate(now)
 	}
 	select {
 	case s.queue <- e:
 	default:
 		s.dropped.Add(1)
 	}
+}
+
+// newID is a 15-character id that sorts in time order (13 hex digits of
+// microseconds, then 2 random characters): entries are appended at the end
+// of the primary key instead of scattered through it, and the newest
+// first is the id order.
+func newID(t time.Time) string {
+	return fmt.Sprintf("%013x", t.UnixMicro()) + schema.RandomString(2, "abcdefghijklmnopqrstuvwxyz0123456789")
 }
 
 // Dropped is the number of entries dropped because the queue was full.
@@ -177,6 +190,9 @@ func (s *Store) Dropped() int64 { return s.dropped.Load() }
 func (s *Store) Close() error {
 	s.closed.Do(func() { close(s.queue) })
 	<-s.done
+	for _, st := range s.stmts {
+		st.Close()
+	}
 	if s.own {
 		return s.db.Close()
 	}
@@ -214,27 +230,74 @@ func (s *Store) writer() {
 	}
 }
 
+// chunkSizes are the row counts of the prepared INSERT statements a batch
+// is split into: a few statement texts, prepared once, and no JSON to
+// parse in the database.
+var chunkSizes = []int{64, 8, 1}
+
 func (s *Store) insert(ctx context.Context, batch []Entry) error {
+	for len(batch) > 0 {
+		n := chunkSizes[len(chunkSizes)-1]
+		for _, size := range chunkSizes {
+			if len(batch) >= size {
+				n = size
+				break
+			}
+		}
+		stmt, err := s.insertStmt(ctx, n)
+		if err != nil {
+			return err
+		}
+		args := s.args[:0]
+		for _, e := range batch[:n] {
+			data := e.RawData
+			if data == nil {
+				data = []byte("{}")
+				if e.Data != nil {
+					if b, err := json.Marshal(e.Data); err == nil {
+						data = b
+					}
+				}
+			}
+			args = append(args, e.ID, e.Created, e.Level, e.Message, string(data))
+		}
+		s.args = args
+		if _, err := stmt.ExecContext(ctx, args...); err != nil {
+			return err
+		}
+		batch = batch[n:]
+	}
+	return nil
+}
+
+// insertStmt is the prepared INSERT of n rows.
+func (s *Store) insertStmt(ctx context.Context, n int) (*sql.Stmt, error) {
+	if st := s.stmts[n]; st != nil {
+		return st, nil
+	}
 	var b strings.Builder
 	b.WriteString("INSERT INTO _logs (id, created, level, message, data) VALUES ")
 	p := &filter.Params{Dialect: s.dialect}
-	for i, e := range batch {
+	for i := range n {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		data, err := json.Marshal(e.Data)
-		if err != nil || e.Data == nil {
-			data = []byte("{}")
-		}
-		b.WriteString("(" + p.Add(e.ID) + ", " + p.Add(e.Created) + ", " + p.Add(e.Level) + ", " + p.Add(e.Message) + ", " + p.Add(string(data)))
+		b.WriteString("(" + p.Add(nil) + ", " + p.Add(nil) + ", " + p.Add(nil) + ", " + p.Add(nil) + ", " + p.Add(nil))
 		if s.pg {
 			b.WriteString("::jsonb")
 		}
 		b.WriteString(")")
 	}
 	b.WriteString(" ON CONFLICT (id) DO NOTHING")
-	_, err := s.db.ExecContext(ctx, b.String(), p.Values...)
-	return err
+	st, err := s.db.PrepareContext(ctx, b.String())
+	if err != nil {
+		return nil, err
+	}
+	if s.stmts == nil {
+		s.stmts = map[int]*sql.Stmt{}
+	}
+	s.stmts[n] = st
+	return st, nil
 }
 
 // ListParams select a page of entries: filter and sort in the filter
@@ -253,8 +316,12 @@ func (s *Store) List(ctx context.Context, q ListParams) ([]Entry, int, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	order := `"_r"."created" DESC, "_r"."id" DESC`
-	if strings.TrimSpace(q.Sort) != "" {
+	order := `"_r"."id" DESC` // ids sort in time order
+	switch strings.TrimSpace(q.Sort) {
+	case "", "-created", "-created,-id":
+	case "created", "created,id":
+		order = `"_r"."id"`
+	default:
 		if order, err = filter.CompileSort(q.Sort, s.env(), p); err != nil {
 			return nil, 0, err
 		}

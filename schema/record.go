@@ -275,3 +275,6 @@ func appendString(buf []byte, s string) []byte {
 func NewRecordSized(c *Collection) *Record {
 	return &Record{Collection: c, values: make(map[string]any, len(c.Fields))}
 }
+
+// AppendJSONString appends s as a JSON string, escaped as record JSON is.
+func AppendJSONString(buf []byte, s string) []byte { return appendString(buf, s) }
