@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/plinthdev/plinth/auth"
+	"github.com/plinthdev/plinth/ratelimit"
+	"github.com/plinthdev/plinth/schema"
 )
 
 // recoverPanics turns a handler panic into a logged 500 instead of a
@@ -76,6 +78,17 @@ func (s *Server) observe(next http.Handler) http.Handler {
 	})
 }
 
+// superuserAllowed reports whether rec may act from the request's client
+// IP: any record may, except a superuser while the settings' superuserIPs
+// name other addresses (the token then counts for nothing: a guest).
+func (s *Server) superuserAllowed(r *http.Request, rec *schema.Record) bool {
+	if !isSuperuser(rec) {
+		return true
+	}
+	allowed := s.currentSettings().superuserIPs
+	return len(allowed) == 0 || ratelimit.ContainsIP(allowed, s.clientIP(r))
+}
+
 // clientIP is the address the request came from: the connection's peer,
 // unless the settings' trustedProxy names a header to read it from. Every
 // use (rate limits and their excludedIPs, failed-login throttling, logs)
@@ -130,7 +143,7 @@ func (s *Server) loadAuth(next http.Handler) http.Handler {
 			}
 			r = r.WithContext(withAPIKey(r.Context(), k))
 		} else if token != "" {
-			if rec, claims, err := s.tokens.Verify(r.Context(), token, auth.TypeAuth); err == nil {
+			if rec, claims, err := s.tokens.Verify(r.Context(), token, auth.TypeAuth); err == nil && s.superuserAllowed(r, rec) {
 				r = r.WithContext(withAuth(r.Context(), rec, claims))
 				noteAuth(r.Context(), rec)
 			}

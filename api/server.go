@@ -186,6 +186,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /api/collections", s.superusersOnly(s.listCollections))
 	mux.Handle("POST /api/collections", s.withBodyLimits(s.adminLimits, s.superusersOnly(s.createCollection)))
 	mux.Handle("PUT /api/collections/import", s.withBodyLimits(s.adminLimits, s.superusersOnly(s.importCollections)))
+	mux.Handle("GET /api/collections/meta/scaffolds", s.superusersOnly(s.collectionScaffolds))
+	mux.Handle("GET /api/collections/meta/oauth2-providers", s.superusersOnly(s.oauth2ProviderList))
 	mux.Handle("GET /api/collections/{collection}", s.superusersOnly(s.viewCollection))
 	mux.Handle("PATCH /api/collections/{collection}", s.withBodyLimits(s.adminLimits, s.superusersOnly(s.updateCollection)))
 	mux.Handle("DELETE /api/collections/{collection}", s.superusersOnly(s.deleteCollection))

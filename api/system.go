@@ -56,6 +56,8 @@ type liveSettings struct {
 	// rate limits skip.
 	proxy    *ratelimit.TrustedProxy
 	excluded []netip.Prefix
+	// superuserIPs, when set, are where superuser tokens are accepted from.
+	superuserIPs []netip.Prefix
 }
 
 // initSystem prepares the settings-driven state with the defaults; the
@@ -136,7 +138,7 @@ func (s *Server) saveSettings(ctx context.Context, set *settings.Settings) error
 // buildLive builds the sender and rate limiter of set.
 func (s *Server) buildLive(set *settings.Settings, stored string) *liveSettings {
 	l := &liveSettings{s: set, stored: stored, at: time.Now(), sender: s.sys.devMail,
-		proxy: set.TrustedProxyConfig(), excluded: set.ExcludedPrefixes()}
+		proxy: set.TrustedProxyConfig(), excluded: set.ExcludedPrefixes(), superuserIPs: set.SuperuserPrefixes()}
 	if set.SMTP.Enabled {
 		if smtp, err := mailer.NewSMTP(set.SMTPConfig()); err == nil {
 			l.sender = smtp

@@ -30,6 +30,21 @@ type Settings struct {
 	TrustedProxy TrustedProxy `json:"trustedProxy"`
 	Batch        Batch        `json:"batch"`
 	Logs         Logs         `json:"logs"`
+	// SuperuserIPs, when not empty, are the only client IPs and CIDR
+	// ranges from which superuser tokens are accepted (PocketBase's
+	// setting): from anywhere else a superuser is treated as a guest.
+	SuperuserIPs []string `json:"superuserIPs"`
+	// Backups holds PocketBase's backup schedule (cron, cronMaxKeep); it
+	// is stored for the backups API.
+	Backups Backups `json:"backups"`
+}
+
+// Backups is the backup schedule.
+type Backups struct {
+	// Cron is a cron expression for automatic backups ("" for none).
+	Cron string `json:"cron"`
+	// CronMaxKeep is how many automatic backups to keep (default 3).
+	CronMaxKeep int `json:"cronMaxKeep"`
 }
 
 // Logs configures the request and application log (GET /api/logs).
@@ -148,6 +163,8 @@ func Defaults() *Settings {
 		TrustedProxy: TrustedProxy{Headers: []string{}, TrustedCIDRs: []string{}},
 		Batch:        Batch{Enabled: true, MaxRequests: 50, Timeout: 30},
 		Logs:         Logs{MaxDays: 5, LogIP: true, SampleRate: 1},
+		SuperuserIPs: []string{},
+		Backups:      Backups{CronMaxKeep: 3},
 	}
 	for _, r := range ratelimit.DefaultRules() {
 		s.RateLimits.Rules = append(s.RateLimits.Rules, Rule{
@@ -164,6 +181,7 @@ func (s *Settings) Clone() *Settings {
 	c.RateLimits.ExcludedIPs = append([]string{}, s.RateLimits.ExcludedIPs...)
 	c.TrustedProxy.Headers = append([]string{}, s.TrustedProxy.Headers...)
 	c.TrustedProxy.TrustedCIDRs = append([]string{}, s.TrustedProxy.TrustedCIDRs...)
+	c.SuperuserIPs = append([]string{}, s.SuperuserIPs...)
 	return &c
 }
 
@@ -225,7 +243,7 @@ func (s *Settings) decode(data []byte, strict bool) error {
 	if err := json.Unmarshal(data, s); err != nil {
 		return decodeError(err)
 	}
-	for _, l := range []*[]string{&s.RateLimits.ExcludedIPs, &s.TrustedProxy.Headers, &s.TrustedProxy.TrustedCIDRs} {
+	for _, l := range []*[]string{&s.RateLimits.ExcludedIPs, &s.TrustedProxy.Headers, &s.TrustedProxy.TrustedCIDRs, &s.SuperuserIPs} {
 		if *l == nil {
 			*l = []string{}
 		}
@@ -425,6 +443,12 @@ func (s *Settings) Validate() error {
 	if len(logs) > 0 {
 		errs["logs"] = logs
 	}
+	if err := checkIPList(s.SuperuserIPs); err != nil {
+		errs["superuserIPs"] = err
+	}
+	if s.Backups.CronMaxKeep < 1 {
+		errs["backups"] = schema.Errors{"cronMaxKeep": schema.NewFieldError("validation_min_greater_equal_than_required", "Must be at least 1.")}
+	}
 	return errs.OrNil()
 }
 
@@ -477,6 +501,9 @@ func (s *Settings) TrustedProxyConfig() *ratelimit.TrustedProxy {
 // ExcludedPrefixes are the parsed RateLimits.ExcludedIPs (invalid entries
 // dropped).
 func (s *Settings) ExcludedPrefixes() []netip.Prefix { return prefixes(s.RateLimits.ExcludedIPs) }
+
+// SuperuserPrefixes are the parsed SuperuserIPs (nil: from anywhere).
+func (s *Settings) SuperuserPrefixes() []netip.Prefix { return prefixes(s.SuperuserIPs) }
 
 func prefixes(list []string) []netip.Prefix {
 	var out []netip.Prefix

@@ -1,0 +1,70 @@
+package api_test
+
+import (
+	"testing"
+
+	"github.com/plinthdev/plinth/internal/testenv"
+)
+
+// TestCollectionMeta checks PocketBase's collection meta endpoints: the
+// scaffolds a new collection starts from and the OAuth2 providers.
+func TestCollectionMeta(t *testing.T) {
+	t.Parallel()
+	testenv.Run(t, func(t *testing.T, b testenv.Backend) {
+		ta := setup(t, b)
+		var sc map[string]map[string]any
+		ta.mustJSON("GET", "/api/collections/meta/scaffolds", nil, ta.su, 200, &sc)
+		for _, typ := range []string{"base", "auth", "view"} {
+			if sc[typ]["type"] != typ || sc[typ]["id"] != "" || sc[typ]["name"] != "" {
+				t.Errorf("%s scaffold: %v", typ, sc[typ])
+			}
+		}
+		names := map[string]bool{}
+		for _, f := range sc["auth"]["fields"].([]any) {
+			names[f.(map[string]any)["name"].(string)] = true
+		}
+		for _, want := range []string{"id", "password", "tokenKey", "email", "emailVisibility", "verified"} {
+			if !names[want] {
+				t.Errorf("auth scaffold lacks %s: %v", want, names)
+			}
+		}
+		if _, ok := sc["auth"]["passwordAuth"]; !ok {
+			t.Errorf("auth scaffold lacks its options: %v", sc["auth"])
+		}
+		ta.run(t, []scenario{
+			{name: "providers", method: "GET", path: "/api/collections/meta/oauth2-providers", as: "su", status: 200, want: []string{`{"name":"github","displayName":"GitHub"}`, `"name":"oidc"`}},
+			{name: "superusers only", method: "GET", path: "/api/collections/meta/scaffolds", status: 401},
+			{name: "a collection named meta still works", method: "GET", path: "/api/collections/meta", as: "su", status: 404},
+		})
+		// A PocketBase client sends the whole settings object back.
+		var all map[string]any
+		ta.mustJSON("GET", "/api/settings", nil, ta.su, 200, &all)
+		ta.mustJSON("PATCH", "/api/settings", all, ta.su, 200, nil)
+		for _, key := range []string{"backups", "superuserIPs", "logs", "trustedProxy", "rateLimits", "batch", "meta", "smtp"} {
+			if _, ok := all[key]; !ok {
+				t.Errorf("settings lack PocketBase's key %q", key)
+			}
+		}
+
+		// superuserIPs: a superuser token from elsewhere counts for nothing.
+		ta.mustJSON("PATCH", "/api/settings", map[string]any{"superuserIPs": []string{"10.9.8.7"}}, ta.su, 200, nil)
+		ta.run(t, []scenario{
+			{name: "superuser from another IP is a guest", method: "GET", path: "/api/settings", as: "su", status: 401},
+			{name: "bad IP list", method: "PATCH", path: "/api/settings", as: "su", status: 401},
+		})
+	})
+}
+
+// TestSuperuserIPs checks that the list takes the client's address: the
+// superuser who sets it to its own keeps access, others lose it.
+func TestSuperuserIPs(t *testing.T) {
+	t.Parallel()
+	testenv.Run(t, func(t *testing.T, b testenv.Backend) {
+		ta := setup(t, b)
+		ta.run(t, []scenario{
+			{name: "invalid entry", method: "PATCH", path: "/api/settings", as: "su", body: map[string]any{"superuserIPs": []string{"not-an-ip"}}, status: 400},
+		})
+		ta.mustJSON("PATCH", "/api/settings", map[string]any{"superuserIPs": []string{"127.0.0.1", "::1"}}, ta.su, 200, nil)
+		ta.run(t, []scenario{{name: "from the allowed address", method: "GET", path: "/api/settings", as: "su", status: 200}})
+	})
+}
