@@ -82,6 +82,13 @@ func TestBodyLimits(t *testing.T) {
 		check413(t, "url-encoded auth body", st, body)
 		// A normal login still works.
 		ta.login("_superusers", "admin@example.com", "secret-pass-1")
+		// The OAuth2 redirect parses its form itself: held to the same limit.
+		form := []byte("state=abc&code=" + strings.Repeat("x", 17<<10))
+		st, body = ta.sendBody("POST", "/api/oauth2-redirect", "application/x-www-form-urlencoded", form, "", false)
+		check413(t, "17 KiB OAuth2 redirect", st, body)
+		if st, body := ta.sendBody("POST", "/api/oauth2-redirect", "application/x-www-form-urlencoded", form, "", true); st < 400 || st > 499 {
+			t.Errorf("17 KiB chunked OAuth2 redirect: %d, want a 4xx; %.200s", st, body)
+		}
 
 		// Records: 1 MiB of JSON by default...
 		text := func(n int) []byte { return []byte(`{"title":"` + strings.Repeat("x", n) + `"}`) }

@@ -247,7 +247,8 @@ type bodyLimitsKey struct{}
 // reads (readBody, readRecordBody, readRaw). A body whose Content-Length
 // already exceeds every limit is refused with 413 before next runs; a
 // body that turns out larger while being read (chunked, or a lying
-// header) is stopped by http.MaxBytesReader at the limit.
+// header) is stopped by http.MaxBytesReader at the limit, also for a
+// handler that reads it in its own way (r.ParseForm).
 func (s *Server) withBodyLimits(limit func(*http.Request) bodyLimits, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		l := limit(r)
@@ -255,8 +256,15 @@ func (s *Server) withBodyLimits(limit func(*http.Request) bodyLimits, next http.
 			s.writeError(w, r, tooLarge(nil))
 			return
 		}
+		r.Body = http.MaxBytesReader(w, r.Body, l.max())
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), bodyLimitsKey{}, l)))
 	})
+}
+
+// authLimits bound the bodies of auth flows: the default of limitsOf, for
+// routes whose handler reads the body itself (the OAuth2 redirect).
+func (s *Server) authLimits(*http.Request) bodyLimits {
+	return bodyLimits{json: s.cfg.MaxAuthBodyBytes}
 }
 
 // limitsOf returns the body limits of r's route: those withBodyLimits set,

@@ -226,7 +226,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 
 	mux.Handle("POST /api/collections/{collection}/auth-with-oauth2", s.handle(s.authWithOAuth2))
 	mux.Handle("GET /api/oauth2-redirect", s.handle(s.oauth2Redirect))
-	mux.Handle("POST /api/oauth2-redirect", s.handle(s.oauth2Redirect))
+	mux.Handle("POST /api/oauth2-redirect", s.withBodyLimits(s.authLimits, s.handle(s.oauth2Redirect)))
 	if s.rt != nil {
 		mux.HandleFunc("GET /api/realtime", s.rt.ServeSSE)
 		mux.Handle("POST /api/realtime", http.HandlerFunc(s.realtimeSubscribe))
