@@ -68,3 +68,19 @@ func TestSuperuserIPs(t *testing.T) {
 		ta.run(t, []scenario{{name: "from the allowed address", method: "GET", path: "/api/settings", as: "su", status: 200}})
 	})
 }
+
+// TestSettingsTestEmail checks POST /api/settings/test/email: the email
+// goes through the current sender (here the dev mailbox) before it answers.
+func TestSettingsTestEmail(t *testing.T) {
+	t.Parallel()
+	testenv.Run(t, func(t *testing.T, b testenv.Backend) {
+		ta := setup(t, b)
+		ta.run(t, []scenario{
+			{name: "sent", method: "POST", path: "/api/settings/test/email", as: "su", body: map[string]any{"email": "ops@example.com", "template": "verification"}, status: 204},
+			{name: "bad template", method: "POST", path: "/api/settings/test/email", as: "su", body: map[string]any{"email": "ops@example.com", "template": "nope"}, status: 400, want: []string{`"template"`}},
+			{name: "bad address", method: "POST", path: "/api/settings/test/email", as: "su", body: map[string]any{"email": "nope", "template": "otp"}, status: 400, want: []string{`"email"`}},
+			{name: "superusers only", method: "POST", path: "/api/settings/test/email", body: map[string]any{"email": "ops@example.com", "template": "otp"}, status: 401},
+			{name: "in the dev mailbox", method: "GET", path: "/api/dev/mails", as: "su", status: 200, want: []string{"ops@example.com"}},
+		})
+	})
+}
