@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/plinthdev/plinth/internal/testenv"
@@ -81,6 +82,23 @@ func TestSettingsTestEmail(t *testing.T) {
 			{name: "bad address", method: "POST", path: "/api/settings/test/email", as: "su", body: map[string]any{"email": "nope", "template": "otp"}, status: 400, want: []string{`"email"`}},
 			{name: "superusers only", method: "POST", path: "/api/settings/test/email", body: map[string]any{"email": "ops@example.com", "template": "otp"}, status: 401},
 			{name: "in the dev mailbox", method: "GET", path: "/api/dev/mails", as: "su", status: 200, want: []string{"ops@example.com"}},
+		})
+	})
+}
+
+// TestRefusedBeforeBody checks that a write no rule can allow is refused
+// before its body is read: a guest's oversized body to a superusers-only
+// collection is a 403, not a 413 after reading it.
+func TestRefusedBeforeBody(t *testing.T) {
+	t.Parallel()
+	testenv.Run(t, func(t *testing.T, b testenv.Backend) {
+		ta := setup(t, b)
+		ta.createCollection(map[string]any{"name": "admin_notes", "fields": []map[string]any{{"name": "t", "type": "text"}}})
+		big := `{"t":"` + strings.Repeat("x", 3<<20) + `"}`
+		ta.run(t, []scenario{
+			{name: "guest create, superusers only", method: "POST", path: "/api/collections/admin_notes/records", body: big, status: 403},
+			{name: "guest update, superusers only", method: "PATCH", path: "/api/collections/admin_notes/records/abc", body: big, status: 403},
+			{name: "superuser, oversized", method: "POST", path: "/api/collections/admin_notes/records", body: big, as: "su", status: 413},
 		})
 	})
 }

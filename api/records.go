@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/plinthdev/plinth/auth"
 	"github.com/plinthdev/plinth/record"
 	"github.com/plinthdev/plinth/schema"
 	"github.com/plinthdev/plinth/store"
@@ -114,10 +115,17 @@ func (s *Server) viewRecord(w http.ResponseWriter, r *http.Request) error {
 
 // write runs one record write in its own transaction and answers with the
 // resulting record (expanded as asked).
-func (s *Server) write(w http.ResponseWriter, r *http.Request, op func(ctx context.Context, tx *store.Tx, cl *record.Caller, c *schema.Collection, body map[string]any) (*schema.Record, error)) error {
+func (s *Server) write(w http.ResponseWriter, r *http.Request, action string, op func(ctx context.Context, tx *store.Tx, cl *record.Caller, c *schema.Collection, body map[string]any) (*schema.Record, error)) error {
 	c, err := s.collection(r)
 	if err != nil {
 		return err
+	}
+	// A caller no rule can let through is refused before its body is
+	// read and decoded (up to the collection's limit, file parts too).
+	if !c.IsView() {
+		if err := record.MayAttempt(s.caller(r, nil), c, action); err != nil {
+			return err
+		}
 	}
 	ro, err := parseReadOptions(r)
 	if err != nil {
@@ -147,12 +155,12 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request, op func(ctx conte
 }
 
 func (s *Server) createRecord(w http.ResponseWriter, r *http.Request) error {
-	return s.write(w, r, s.records.Create)
+	return s.write(w, r, auth.ActionCreate, s.records.Create)
 }
 
 func (s *Server) updateRecord(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
-	return s.write(w, r, func(ctx context.Context, tx *store.Tx, cl *record.Caller, c *schema.Collection, body map[string]any) (*schema.Record, error) {
+	return s.write(w, r, auth.ActionUpdate, func(ctx context.Context, tx *store.Tx, cl *record.Caller, c *schema.Collection, body map[string]any) (*schema.Record, error) {
 		return s.records.Update(ctx, tx, cl, c, id, body)
 	})
 }

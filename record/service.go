@@ -94,6 +94,30 @@ func rule(caller *Caller, c *schema.Collection, action string, r *string) ([]str
 	return []string{*r}, nil
 }
 
+// MayAttempt reports, before a request's body is read, whether any rule
+// could let the caller perform action on c: ErrSuperusersOnly for a null
+// rule (the caller is no superuser), ErrOutOfScope for an API key out of
+// scope, nil when the rule decides once the record is known.
+func MayAttempt(caller *Caller, c *schema.Collection, action string) error {
+	var r *string
+	switch action {
+	case auth.ActionList:
+		r = c.ListRule
+	case auth.ActionView:
+		r = c.ViewRule
+	case auth.ActionCreate:
+		r = c.CreateRule
+	case auth.ActionUpdate:
+		r = c.UpdateRule
+	case auth.ActionDelete:
+		r = c.DeleteRule
+	default:
+		return nil
+	}
+	_, err := rule(caller, c, action, r)
+	return err
+}
+
 // client is how the caller's own filters and sorts are policed (see
 // filter.Client): through a relation it reads the rows its list rule (or
 // API key scope) lets it list, and the emails its manage rule lets it see.
