@@ -15,8 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/input"
 	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
@@ -108,7 +106,9 @@ func (d *dash) find(kind, name string, nth int) chromedp.CSS {
 }
 
 func (d *dash) text() string {
-	s, _ := chromedp.Run(d.ctx, chromedp.Evaluate[string](`document.body.innerText`))
+	ctx, cancel := context.WithTimeout(d.ctx, 5*time.Second)
+	defer cancel()
+	s, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
 	return s
 }
 
@@ -133,16 +133,8 @@ func (d *dash) fill(label, text string, nth ...int) {
 	  Object.getOwnPropertyDescriptor(proto, 'value').set.call(e, '');
 	  e.dispatchEvent(new Event('input', {bubbles: true}));
 	  return false; })()`, string(sel)))
-	if editable {
-		// A CodeMirror editor: select all with the keyboard, then insert the
-		// text as a paste would (key events in quick succession stall
-		// headless Chromium's input acks on CodeMirror's content element).
+	if editable { // a CodeMirror editor: select all with the keyboard first
 		d.run("select all in "+label, chromedp.KeyEvent("a", chromedp.KeyModifiers(chromedp.ModifierCtrl)))
-		d.run("paste into "+label, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			_, err := cdp.Call(ctx, tg, input.InsertText, input.InsertTextParams{Text: text})
-			return err
-		}))
-		return
 	}
 	// Typed with key events into the focused control, as a person would.
 	d.run("fill "+label, chromedp.KeyEvent(text))

@@ -1,6 +1,9 @@
 // CodeField: a labelled code editor (rules, JSON, SQL). CodeMirror is
 // loaded on first use (its own chunk, so the first page load stays
-// small); until it arrives a plain textarea does the job.
+// small); until it arrives a plain textarea does the job. Once mounted,
+// the editor owns its text: value is only read when it mounts (give the
+// field a new key to replace the text). Feeding the parent's state back
+// into the editor raced with the editor's own reports and could loop.
 import { Component } from 'preact'
 import { useEffect, useId, useRef, useState } from 'preact/hooks'
 
@@ -14,23 +17,16 @@ export function CodeField({ label, value, onChange, lang, completions, error, hi
   const host = useRef(null)
   const view = useRef(null)
   const latest = useRef({ onChange, completions })
-  latest.current = { onChange, completions }
+  latest.current = { onChange, completions, value }
   const [ready, setReady] = useState(false)
-  // emitted is the text the editor last reported: only a value that
-  // differs from it comes from outside (import, reset) and replaces the
-  // editor's text; the editor's own echoes never go back into it.
-  const emitted = useRef(value ?? '')
 
   useEffect(() => {
     let dead = false
     loadCM().then((cm) => {
       if (dead || !host.current) return
       view.current = cm.mount(host.current, {
-        value: value ?? '', lang, labelId, describedBy, rows,
-        onChange: (v) => {
-          emitted.current = v
-          latest.current.onChange(v)
-        },
+        value: latest.current.value ?? '', lang, labelId, describedBy, rows,
+        onChange: (v) => latest.current.onChange(v),
         completions: () => latest.current.completions?.() || [],
       })
       host.current.hidden = false
@@ -38,16 +34,6 @@ export function CodeField({ label, value, onChange, lang, completions, error, hi
     })
     return () => { dead = true; view.current?.destroy(); view.current = null }
   }, [])
-
-  // Outside changes (import, reset) replace the editor's text.
-  useEffect(() => {
-    const v = view.current
-    const next = value ?? ''
-    if (v && next !== emitted.current) {
-      emitted.current = next
-      if (v.state.doc.toString() !== next) v.dispatch({ changes: { from: 0, to: v.state.doc.length, insert: next } })
-    }
-  }, [value, ready])
 
   return (
     <div class={'field code-field' + (error ? ' invalid' : '')} aria-busy={ready ? undefined : 'true'}>
