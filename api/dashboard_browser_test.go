@@ -270,7 +270,7 @@ func TestDashboardBrowser(t *testing.T) {
 		d.fill("Password", "owner-pass-123")
 		d.fill("Confirm password", "owner-pass-124")
 		d.click("button", "Create superuser and sign in")
-		d.waitText("passwordConfirm")
+		d.waitText("Values don't match.")
 		d.shot("installer-mismatch")
 		d.fill("Confirm password", "owner-pass-123")
 		d.click("button", "Create superuser and sign in")
@@ -376,6 +376,28 @@ func TestDashboardBrowser(t *testing.T) {
 		// A record created elsewhere shows up live (realtime).
 		ta.create("posts", map[string]any{"title": "Draft from the API", "published": false})
 		d.waitText("Draft from the API")
+
+		// The filter box: the server's error shows under it; a good filter
+		// narrows the page. Sorting by a column header.
+		d.fill("Filter", "scor > 1")
+		d.click("button", "Apply filter")
+		d.waitText(`scor`)
+		if err := d.poll("filter error", `[...document.querySelectorAll('[role=alert]')].some(e => e.textContent.includes('Invalid filter'))`); err != nil {
+			t.Errorf("the filter error is not shown: %v\n%s", err, d.text())
+		}
+		d.shot("filter-error")
+		d.fill("Filter", "score > 1")
+		d.click("button", "Apply filter")
+		if err := d.poll("filtered", `!document.body.innerText.includes('Draft from the API') && document.body.innerText.includes('1 record)')`); err != nil {
+			t.Errorf("the filter score > 1 did not narrow the table: %v\n%s", err, d.text())
+		}
+		d.click("button", "Clear")
+		d.waitText("Draft from the API")
+		d.click("button", "score")
+		if err := d.poll("sorted", `document.querySelector('th[aria-sort=ascending]')?.innerText.includes('score') &&
+			document.querySelector('tbody tr')?.innerText.includes('Draft from the API')`); err != nil {
+			t.Errorf("sorting by score did not put the 0 first: %v\n%s", err, d.text())
+		}
 
 		// 5. Edit the first record.
 		d.click("button", "Open "+rec["id"].(string))

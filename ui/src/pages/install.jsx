@@ -25,8 +25,11 @@ export function Install({ token }) {
       history.replaceState(null, '', location.pathname)
       go('')
     } catch (err) {
-      setErrors(api.fieldErrors(err))
-      setError(api.errorMessage(err))
+      const fields = api.fieldErrors(err)
+      setErrors(fields)
+      // Field errors show under their inputs; the summary only says why.
+      setError(Object.keys(fields).some((k) => ['email', 'password', 'passwordConfirm'].includes(k))
+        ? 'Check the fields above.' : api.errorMessage(err))
     } finally {
       setBusy(false)
     }

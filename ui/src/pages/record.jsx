@@ -42,10 +42,15 @@ export function RecordPanel({ c, record, onClose, onSaved }) {
   const set = (name, v) => setVals((p) => ({ ...p, [name]: v }))
 
   useEffect(() => {
+    // Focus moves into the panel, and back to what opened it on close.
+    const opener = document.activeElement
     panel.current?.querySelector('input, select, textarea, button')?.focus()
     const onKey = (e) => { if (e.key === 'Escape' && !document.querySelector('dialog[open]')) onClose() }
     addEventListener('keydown', onKey)
-    return () => removeEventListener('keydown', onKey)
+    return () => {
+      removeEventListener('keydown', onKey)
+      if (opener?.isConnected) opener.focus()
+    }
   }, [])
 
   const submit = async (e) => {
