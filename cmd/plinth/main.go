@@ -45,6 +45,7 @@ const usage = `Usage:
   plinth superuser delete EMAIL        delete a superuser
   plinth migrate up|down [N]|status|create NAME|collections
                                        manage the application's migrations
+  plinth typegen [--out types.ts]      TypeScript types of the collections for the JS SDK
   plinth version                       print the version
 
 Run 'plinth serve -h' for the flags; each can also be set as PLINTH_<NAME>.
@@ -118,6 +119,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return nil
 	case "migrate":
 		return runMigrate(ctx, args[1:], getenv, stdout, stderr)
+	case "typegen":
+		return runTypegen(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "plinth", plinth.Version)
 		return nil

@@ -54,7 +54,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # --- dependencies -----------------------------------------------------------
-if [[ ! -d node_modules/pocketbase || ! -d node_modules/eventsource ]]; then
+if [[ ! -d node_modules/pocketbase || ! -d node_modules/eventsource || ! -d node_modules/typescript ]]; then
     log "installing npm dependencies (npm ci)"
     npm ci --no-audit --no-fund >&2
 fi
@@ -164,7 +164,17 @@ run_backend() {
         cat "$logf" >&2
         return 1
     fi
-    log "[$backend] passed"
+    # The types `plinth typegen` writes for the collections the suite made
+    # must compile with the SDK, and type its records.
+    if ! "$BIN" typegen --out typecheck/types.ts --dir "$dir/data" "${db_args[@]+"${db_args[@]}"}" 2>"$WORK/$backend-typegen.log" ||
+        ! npx tsc -p typecheck >&2; then
+        log "[$backend] typegen output does not type-check"
+        cat "$WORK/$backend-typegen.log" >&2
+        rm -f typecheck/types.ts
+        return 1
+    fi
+    rm -f typecheck/types.ts
+    log "[$backend] passed (typegen output type-checks)"
     return 0
 }
 
