@@ -15,7 +15,13 @@ import (
 func openLogs(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger) (*logs.Store, error) {
 	lc := logs.Config{Log: log}
 	if pool := st.PostgresPool(); pool != nil {
-		return logs.OpenPostgres(ctx, stdlib.OpenDBFromPool(pool), lc)
+		// The log shares the record pool: it may use two connections at
+		// most and keeps none idle, so it never starves record work or
+		// the realtime bus's NOTIFY of connections.
+		db := stdlib.OpenDBFromPool(pool)
+		db.SetMaxOpenConns(2)
+		db.SetMaxIdleConns(0)
+		return logs.OpenPostgres(ctx, db, lc)
 	}
 	return logs.OpenSQLite(ctx, cfg.DataDir, lc)
 }
