@@ -63,8 +63,12 @@ type Store struct {
 	// stmts and args belong to the writer goroutine.
 	stmts   map[int]*sql.Stmt
 	args    []any
-	closed  sync.Once
 	dropped atomic.Int64
+	// mu guards closed against Add: the application's log may still
+	// write while the store closes, and a send on the closed queue would
+	// panic.
+	mu     sync.RWMutex
+	closed bool
 }
 
 const createSQLite = `CREATE TABLE IF NOT EXISTS _logs (
@@ -168,6 +172,11 @@ func (s *Store) Add(e Entry) {
 	if e.Created == "" {
 		e.Created = schema.FormatDate(now)
 	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return
+	}
 	select {
 	case s.queue <- e:
 	default:
@@ -188,7 +197,12 @@ func (s *Store) Dropped() int64 { return s.dropped.Load() }
 
 // Close writes what is queued and closes the database it opened.
 func (s *Store) Close() error {
-	s.closed.Do(func() { close(s.queue) })
+	s.mu.Lock()
+	if !s.closed {
+		s.closed = true
+		close(s.queue)
+	}
+	s.mu.Unlock()
 	<-s.done
 	for _, st := range s.stmts {
 		st.Close()

@@ -65,3 +65,23 @@ func TestRedactURL(t *testing.T) {
 		}
 	}
 }
+
+// TestAddAfterClose: the application's log may still write while the
+// store closes; that must not panic.
+func TestAddAfterClose(t *testing.T) {
+	t.Parallel()
+	st, err := OpenSQLite(context.Background(), t.TempDir(), Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 10000 {
+			st.Add(Entry{Message: "late"})
+		}
+	}()
+	st.Close()
+	<-done
+	st.Add(Entry{Message: "after"})
+}

@@ -32,13 +32,14 @@ func newLimits(timeout time.Duration, conns int) limits {
 	return limits{timeout: timeout, heavy: make(chan struct{}, max(1, conns/2))}
 }
 
-// bound returns ctx with the query deadline, unless ctx already ends
-// earlier.
+// bound returns ctx with the query deadline, unless ctx has a deadline
+// already: the caller chose it (a batch's own timeout, a transaction's
+// deadline that its statements share).
 func (l *limits) bound(ctx context.Context) (context.Context, context.CancelFunc) {
 	if l.timeout <= 0 {
 		return ctx, func() {}
 	}
-	if d, ok := ctx.Deadline(); ok && time.Until(d) <= l.timeout {
+	if _, ok := ctx.Deadline(); ok {
 		return ctx, func() {}
 	}
 	return context.WithTimeout(ctx, l.timeout)
