@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/plinthdev/plinth/authflow"
 	"github.com/plinthdev/plinth/files"
 	"github.com/plinthdev/plinth/filter"
 	"github.com/plinthdev/plinth/record"
@@ -58,6 +59,7 @@ func toError(err error) *Error {
 	var ee *record.ExpandError
 	var mbe *http.MaxBytesError
 	var fna *filter.NotAllowedError
+	var afe *authflow.Error
 	if he, ok := hookError(err); ok {
 		return he
 	}
@@ -66,6 +68,8 @@ func toError(err error) *Error {
 		return forbidden("Only superusers can filter or sort by " + fna.What + ".")
 	case errors.As(err, &ae):
 		return ae
+	case errors.As(err, &afe):
+		return authflowError(afe)
 	case errors.As(err, &mbe):
 		return &Error{Status: http.StatusRequestEntityTooLarge, Message: "Request body too large.", Cause: err}
 	case errors.As(err, &ve):
@@ -88,6 +92,26 @@ func toError(err error) *Error {
 		return &Error{Status: http.StatusServiceUnavailable, Message: "The request timed out.", Cause: err}
 	}
 	return &Error{Status: http.StatusInternalServerError, Message: "Something went wrong while processing your request.", Cause: err}
+}
+
+// authflowError maps an auth flow's refusal to the API error.
+func authflowError(e *authflow.Error) *Error {
+	status := http.StatusBadRequest
+	switch e.Kind {
+	case authflow.Unauthenticated:
+		status = http.StatusUnauthorized
+	case authflow.Forbidden:
+		status = http.StatusForbidden
+	case authflow.NotFound:
+		status = http.StatusNotFound
+	case authflow.TooManyAttempts:
+		status = http.StatusTooManyRequests
+	}
+	out := &Error{Status: status, Message: e.Message, Cause: e.Cause, MFAID: e.MFAID, RetryAfter: e.RetryAfter}
+	if len(e.Data) > 0 {
+		out.Data = e.Data
+	}
+	return out
 }
 
 // errorBody is the JSON body of an error response.

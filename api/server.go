@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/plinthdev/plinth/auth"
+	"github.com/plinthdev/plinth/authflow"
 	"github.com/plinthdev/plinth/files"
 	"github.com/plinthdev/plinth/oauth2"
 	"github.com/plinthdev/plinth/ratelimit"
@@ -79,6 +80,9 @@ type Config struct {
 	RealtimeIdleTimeout time.Duration
 	// RecordHooks is told of every record read and write (nil: none).
 	RecordHooks record.Hooks
+	// AuthHooks is told of logins, token refreshes and password resets
+	// (nil: none).
+	AuthHooks authflow.Hooks
 	// Logs keeps the request log served by /api/logs (nil: no log).
 	Logs LogStore
 }

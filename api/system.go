@@ -6,13 +6,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/mail"
 	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/plinthdev/plinth/authflow"
 	"github.com/plinthdev/plinth/mailer"
 	"github.com/plinthdev/plinth/ratelimit"
 	"github.com/plinthdev/plinth/settings"
@@ -42,6 +42,8 @@ type system struct {
 	inner      http.Handler // the handler behind the rate limiter
 	bg         sync.WaitGroup
 	lastRLWarn atomic.Int64
+	// auth runs the auth flows (package authflow).
+	auth *authflow.Service
 }
 
 // liveSettings are the settings in force and the objects built from them.
@@ -76,6 +78,15 @@ func (s *Server) initSystem() {
 		s.log.Warn("no encryption key configured: TOTP secrets are sealed with a key that is lost on restart")
 	}
 	s.sys = sys
+	sys.auth = &authflow.Service{
+		Store: s.store, Tokens: s.tokens, Records: s.records, Sealer: sys.sealer,
+		Providers: authflow.NewProviders(s.oauth2.registry), Log: s.log, Hooks: s.cfg.AuthHooks,
+		Live: func() authflow.Live {
+			l := s.currentSettings()
+			return authflow.Live{Settings: l.s, Sender: l.sender, Logins: l.logins}
+		},
+		LimiterFailed: s.limiterFailed,
+	}
 	def := settings.Defaults()
 	if s.cfg.MaxBatchRequests > 0 {
 		def.Batch.MaxRequests = s.cfg.MaxBatchRequests
@@ -198,7 +209,7 @@ func (s *Server) currentSettings() *liveSettings {
 // settings refreshes.
 func (s *Server) Close(timeout time.Duration) {
 	done := make(chan struct{})
-	go func() { s.sys.bg.Wait(); close(done) }()
+	go func() { s.sys.bg.Wait(); s.sys.auth.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(timeout):
@@ -274,30 +285,6 @@ func (s *Server) viewDevMail(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// sendMail renders and sends one email in the background, after the
-// request's database work: the response neither waits for the mail server
-// nor tells whether an email went out. A failure is logged with the kind
-// of email and the record id (never the token or code).
-func (s *Server) sendMail(kind, recordID, to string, render func(app mailer.AppInfo) (mailer.Email, error)) {
-	l := s.currentSettings()
-	s.sys.bg.Add(1)
-	go func() {
-		defer s.sys.bg.Done()
-		email, err := render(l.s.App())
-		if err == nil {
-			ctx, cancel := context.WithTimeout(context.Background(), mailer.DefaultSMTPTimeout)
-			defer cancel()
-			err = l.sender.Send(ctx, &mailer.Message{
-				From: l.s.Sender(), To: []mail.Address{{Address: to}},
-				Subject: email.Subject, Text: email.Text, HTML: email.HTML,
-			})
-		}
-		if err != nil {
-			s.log.Error("mail: sending failed", "kind", kind, "record", recordID, "err", err)
-		}
-	}()
-}
-
 // rateLimit puts the request rate limiter of the live settings in front of
 // next.
 func (s *Server) rateLimit(next http.Handler) http.Handler {
@@ -337,45 +324,14 @@ func rateLimitTags(r *http.Request) []string { return ratelimit.PathTags(r.Metho
 // rateLimitFailed logs a limiter failure (Redis down) at most every 10 s;
 // the request goes ahead.
 func (s *Server) rateLimitFailed(_ http.ResponseWriter, r *http.Request, err error) {
+	s.limiterFailed(r.Context(), err)
+}
+
+// limiterFailed is rateLimitFailed without a request, for the auth flows'
+// failed-login limiter.
+func (s *Server) limiterFailed(ctx context.Context, err error) {
 	now := time.Now().Unix()
 	if last := s.sys.lastRLWarn.Load(); now-last >= 10 && s.sys.lastRLWarn.CompareAndSwap(last, now) {
-		s.log.WarnContext(r.Context(), "rate limiter unavailable, requests are not limited", "err", err)
-	}
-}
-
-// loginThrottle returns a 429 when identity from the client's IP, or that
-// IP, has too many recent failed logins; nil otherwise (and when the
-// limiter fails: the password hash still slows guessing).
-func (s *Server) loginThrottle(r *http.Request, identity string) error {
-	l := s.currentSettings().logins
-	if l == nil {
-		return nil
-	}
-	wait, err := l.Check(r.Context(), identity, s.clientIP(r))
-	if err != nil {
-		s.rateLimitFailed(nil, r, err)
-		return nil
-	}
-	if wait > 0 {
-		return &Error{Status: http.StatusTooManyRequests, Message: "Too many failed attempts, try again later.", RetryAfter: wait}
-	}
-	return nil
-}
-
-// loginFailed counts a failed attempt for identity and the client's IP.
-func (s *Server) loginFailed(r *http.Request, identity string) {
-	if l := s.currentSettings().logins; l != nil {
-		if err := l.Fail(r.Context(), identity, s.clientIP(r)); err != nil {
-			s.rateLimitFailed(nil, r, err)
-		}
-	}
-}
-
-// loginSucceeded forgets identity's failures from the client's IP.
-func (s *Server) loginSucceeded(r *http.Request, identity string) {
-	if l := s.currentSettings().logins; l != nil {
-		if err := l.Succeed(r.Context(), identity, s.clientIP(r)); err != nil {
-			s.rateLimitFailed(nil, r, err)
-		}
+		s.log.WarnContext(ctx, "rate limiter unavailable, requests are not limited", "err", err)
 	}
 }
