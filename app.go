@@ -200,7 +200,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		Files:  fileStore,
 		Sealer: sealer, RateLimitStore: limits, DisableRateLimits: cfg.DisableRateLimits,
 		RealtimeBus: bus, RealtimeIdleTimeout: cfg.RealtimeIdleTimeout,
-		RecordHooks: hooks, Logs: logStore,
+		RecordHooks: hooks, AuthHooks: hooks, Logs: logStore,
 	})
 	a := &App{cfg: cfg, log: log, store: st, tokens: tokens, handler: srv, srv: srv, bus: bus, hooks: hooks}
 	a.logs = logStore

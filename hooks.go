@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/plinthdev/plinth/api"
+	"github.com/plinthdev/plinth/authflow"
 	"github.com/plinthdev/plinth/hook"
 	"github.com/plinthdev/plinth/record"
 	"github.com/plinthdev/plinth/schema"
@@ -217,6 +218,9 @@ type appHooks struct {
 	afterCreate, afterUpdate, afterDelete    *hook.Hook[*RecordEvent]
 	read                                     *hook.Hook[*RecordsReadEvent]
 	beforeCollection, afterCollection        *hook.Hook[*CollectionEvent]
+	beforeLogin, afterLogin                  *hook.Hook[*AuthEvent]
+	beforeRefresh, afterRefresh              *hook.Hook[*AuthEvent]
+	beforeReset, afterReset                  *hook.Hook[*AuthEvent]
 }
 
 func newAppHooks(log *slog.Logger) *appHooks {
@@ -225,6 +229,9 @@ func newAppHooks(log *slog.Logger) *appHooks {
 		afterCreate: &hook.Hook[*RecordEvent]{}, afterUpdate: &hook.Hook[*RecordEvent]{}, afterDelete: &hook.Hook[*RecordEvent]{},
 		read:             &hook.Hook[*RecordsReadEvent]{},
 		beforeCollection: &hook.Hook[*CollectionEvent]{}, afterCollection: &hook.Hook[*CollectionEvent]{},
+		beforeLogin: &hook.Hook[*AuthEvent]{}, afterLogin: &hook.Hook[*AuthEvent]{},
+		beforeRefresh: &hook.Hook[*AuthEvent]{}, afterRefresh: &hook.Hook[*AuthEvent]{},
+		beforeReset: &hook.Hook[*AuthEvent]{}, afterReset: &hook.Hook[*AuthEvent]{},
 	}
 }
 
@@ -278,4 +285,128 @@ func (h *appHooks) AfterRead(ctx context.Context, caller *record.Caller, c *sche
 		e.Auth = caller.Auth
 	}
 	return h.read.Trigger(e)
+}
+
+// AuthEvent is what an auth event hook receives: a login (by password,
+// OTP, OAuth2 or TOTP; impersonation is not one), a token refresh or a
+// confirmed password reset.
+type AuthEvent struct {
+	// Context is the request's (or the Go caller's) context.
+	Context    context.Context
+	Collection *schema.Collection
+	// Record is the auth record that logs in, refreshes its token or gets
+	// a new password.
+	Record *schema.Record
+	// Method is a login's method ("password", "otp", "oauth2", "totp":
+	// the last one when multi-factor auth took two); empty otherwise.
+	Method string
+	// ClientIP is the client's address as the server saw it.
+	ClientIP string
+}
+
+// AuthHook binds handlers to one auth event, for some auth collections
+// or all of them.
+type AuthHook struct {
+	before, after *hook.Hook[*AuthEvent]
+	collections   []string
+}
+
+// Before binds fn to run before the event takes effect: before a login's
+// or refresh's token is issued (after the credentials, the authRule and
+// any second factor passed), before a reset password is stored.
+// Returning an error refuses it (see Refuse: the API answers with its
+// 4xx). It returns the handler's id.
+func (h AuthHook) Before(fn func(*AuthEvent) error, opts ...BindOption) string {
+	return bindTo(h.before, h.filter(fn), uniqueID(opts))
+}
+
+// After binds fn to run once the event took effect; its error is logged.
+func (h AuthHook) After(fn func(*AuthEvent) error, opts ...BindOption) string {
+	return bindTo(h.after, h.filter(fn), uniqueID(opts))
+}
+
+// uniqueID gives a handler a random id unless opts name one: the ids a
+// hook.Hook generates count per hook, so a Before and an After handler
+// could share one, and Unbind would remove both.
+func uniqueID(opts []BindOption) []BindOption {
+	return append([]BindOption{ID("auth-" + schema.NewID())}, opts...)
+}
+
+// Unbind removes the handlers with these ids, Before or After.
+func (h AuthHook) Unbind(ids ...string) {
+	h.before.Unbind(ids...)
+	h.after.Unbind(ids...)
+}
+
+func (h AuthHook) filter(fn func(*AuthEvent) error) func(*AuthEvent) error {
+	if len(h.collections) == 0 {
+		return fn
+	}
+	names := h.collections
+	return func(e *AuthEvent) error {
+		for _, n := range names {
+			if n == e.Collection.Name || n == e.Collection.ID {
+				return fn(e)
+			}
+		}
+		return nil
+	}
+}
+
+// OnAuthLogin is the hook of successful logins to the named auth
+// collections (none: all), from every transport (REST or Go code through
+// Auth). Sign-ups are record creates: see OnRecordCreate.
+func (a *App) OnAuthLogin(collections ...string) AuthHook {
+	return AuthHook{a.hooks.beforeLogin, a.hooks.afterLogin, collections}
+}
+
+// OnAuthRefresh is OnAuthLogin for auth token refreshes.
+func (a *App) OnAuthRefresh(collections ...string) AuthHook {
+	return AuthHook{a.hooks.beforeRefresh, a.hooks.afterRefresh, collections}
+}
+
+// OnPasswordReset is OnAuthLogin for confirmed password resets.
+func (a *App) OnPasswordReset(collections ...string) AuthHook {
+	return AuthHook{a.hooks.beforeReset, a.hooks.afterReset, collections}
+}
+
+// Auth is the auth flow service every transport uses: Go code logs in,
+// refreshes tokens and runs the emailed flows through it, and the auth
+// hooks fire as for REST requests.
+func (a *App) Auth() *authflow.Service { return a.srv.Auth() }
+
+var _ authflow.Hooks = (*appHooks)(nil)
+
+func (h *appHooks) authPair(kind string) (before, after *hook.Hook[*AuthEvent]) {
+	switch kind {
+	case authflow.EventLogin:
+		return h.beforeLogin, h.afterLogin
+	case authflow.EventRefresh:
+		return h.beforeRefresh, h.afterRefresh
+	}
+	return h.beforeReset, h.afterReset
+}
+
+func authEvent(ctx context.Context, e *authflow.Event) *AuthEvent {
+	return &AuthEvent{Context: ctx, Collection: e.Collection, Record: e.Record, Method: e.Method, ClientIP: e.ClientIP}
+}
+
+// BeforeAuth implements authflow.Hooks.
+func (h *appHooks) BeforeAuth(ctx context.Context, e *authflow.Event) error {
+	before, _ := h.authPair(e.Kind)
+	if before.Len() == 0 {
+		return nil
+	}
+	return before.Trigger(authEvent(ctx, e))
+}
+
+// AfterAuth implements authflow.Hooks.
+func (h *appHooks) AfterAuth(ctx context.Context, e *authflow.Event) {
+	_, after := h.authPair(e.Kind)
+	if after.Len() == 0 {
+		return
+	}
+	if err := after.Trigger(authEvent(ctx, e)); err != nil {
+		h.log.ErrorContext(ctx, "after-auth hook failed", "event", e.Kind, "collection", e.Collection.Name, "record", e.Record.ID(), "err", err)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -14,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/plinthdev/plinth"
+	"github.com/plinthdev/plinth/authflow"
 	"github.com/plinthdev/plinth/internal/testenv"
 	"github.com/plinthdev/plinth/record"
 	"github.com/plinthdev/plinth/store"
@@ -312,6 +314,96 @@ func TestCollectionHooks(t *testing.T) {
 		defer mu.Unlock()
 		if want := []string{"create:notes", "delete:notes"}; !slices.Equal(seen, want) {
 			t.Errorf("after hooks saw %v, want %v", seen, want)
+		}
+	})
+}
+
+// TestAuthHooks: login, refresh and password-reset hooks fire for REST
+// and Go callers; a Before login hook refuses one user with its 403.
+func TestAuthHooks(t *testing.T) {
+	t.Parallel()
+	testenv.Run(t, func(t *testing.T, b testenv.Backend) {
+		h := newHookApp(t, b, false)
+		ctx := context.Background()
+		for _, email := range []string{"ann@example.com", "bob@example.com"} {
+			h.call("POST", "/api/collections/users/records", `{"email":"`+email+`","password":"user-password-1","passwordConfirm":"user-password-1"}`, "", 200, nil)
+		}
+		var mu sync.Mutex
+		logins, refreshes, resets := map[string]int{}, 0, 0
+		h.app.OnAuthLogin("users").Before(func(e *plinth.AuthEvent) error {
+			if e.Record.GetString("email") == "bob@example.com" {
+				return plinth.Refuse(403, "Bob is suspended.")
+			}
+			return nil
+		})
+		h.app.OnAuthLogin("users").After(func(e *plinth.AuthEvent) error {
+			mu.Lock()
+			defer mu.Unlock()
+			logins[e.Record.GetString("email")+"/"+e.Method]++
+			return nil
+		})
+		h.app.OnAuthRefresh().After(func(e *plinth.AuthEvent) error {
+			mu.Lock()
+			defer mu.Unlock()
+			refreshes++
+			return nil
+		})
+		refuseRefresh := h.app.OnAuthRefresh("users").Before(func(e *plinth.AuthEvent) error {
+			return plinth.Refuse(401, "Sign in again.")
+		})
+		h.app.OnPasswordReset("users").After(func(e *plinth.AuthEvent) error {
+			mu.Lock()
+			defer mu.Unlock()
+			resets++
+			return nil
+		})
+
+		var ann struct{ Token string }
+		h.call("POST", "/api/collections/users/auth-with-password", `{"identity":"ann@example.com","password":"user-password-1"}`, "", 200, &ann)
+		body := h.call("POST", "/api/collections/users/auth-with-password", `{"identity":"bob@example.com","password":"user-password-1"}`, "", 403, nil)
+		if !strings.Contains(string(body), "Bob is suspended.") {
+			t.Fatalf("refused login: %s", body)
+		}
+		// A wrong password is no login: the hooks do not run.
+		h.call("POST", "/api/collections/users/auth-with-password", `{"identity":"ann@example.com","password":"wrong-password"}`, "", 400, nil)
+		// A superuser login is not in "users".
+		h.call("POST", "/api/collections/_superusers/auth-with-password", `{"identity":"admin@example.com","password":"secret-pass-1"}`, "", 200, nil)
+
+		// Go callers go through the same service and hooks.
+		users := h.app.Store().Schema().Lookup("users")
+		res, err := h.app.Auth().PasswordLogin(ctx, record.SystemCaller(), users, "ann@example.com", "user-password-1", authflow.Client{IP: "192.0.2.1"})
+		if err != nil || res.Token == "" {
+			t.Fatalf("Go login: %v", err)
+		}
+		if _, err := h.app.Auth().PasswordLogin(ctx, record.SystemCaller(), users, "bob@example.com", "user-password-1", authflow.Client{}); err == nil {
+			t.Fatal("Go login of a refused user succeeded")
+		}
+		mu.Lock()
+		if want := map[string]int{"ann@example.com/password": 2}; !maps.Equal(logins, want) {
+			t.Errorf("logins = %v, want %v", logins, want)
+		}
+		mu.Unlock()
+
+		h.call("POST", "/api/collections/users/auth-refresh", "", ann.Token, 401, nil)
+		h.app.OnAuthRefresh().Unbind(refuseRefresh)
+		h.call("POST", "/api/collections/users/auth-refresh", "", ann.Token, 200, nil)
+
+		h.call("POST", "/api/collections/users/request-password-reset", `{"email":"ann@example.com"}`, "", 204, nil)
+		h.app.Auth().Wait()
+		var token string
+		for _, m := range h.app.DevMailbox().List() {
+			if i := strings.Index(m.Text, "confirm-password-reset/"); i >= 0 {
+				token = strings.Fields(m.Text[i+len("confirm-password-reset/"):])[0]
+			}
+		}
+		if token == "" {
+			t.Fatal("no password reset email")
+		}
+		h.call("POST", "/api/collections/users/confirm-password-reset", `{"token":"`+token+`","password":"new-password-1","passwordConfirm":"new-password-1"}`, "", 204, nil)
+		mu.Lock()
+		defer mu.Unlock()
+		if refreshes != 1 || resets != 1 {
+			t.Errorf("refreshes = %d, resets = %d, want 1 and 1", refreshes, resets)
 		}
 	})
 }
