@@ -435,7 +435,43 @@ func TestDashboardBrowser(t *testing.T) {
 			t.Errorf("with the rule, ann lists %v; want only the published record", userList.Items)
 		}
 
-		// 7. Bulk delete both records.
+		// 7. An API key: shown once, works, revoked. Settings save. The dev
+		// mailbox and schema export pages open.
+		d.click("button", "API keys")
+		d.find("heading", "API keys", 0)
+		d.fill("Key name", "ci")
+		d.fill("Scopes", "posts:list")
+		d.click("button", "Create key")
+		d.waitText("Copy the key of")
+		key := eval[string](d, "new key", `__find('label', 'New API key')[0].value`)
+		d.shot("api-key")
+		if st, body := ta.doHeader("GET", "/api/collections/posts/records", "X-API-Key", key); st != 200 {
+			t.Errorf("the new API key lists posts: %d %s", st, body)
+		}
+		d.click("button", "Done")
+		d.click("button", "Revoke ci")
+		d.click("button", "Revoke")
+		d.waitText("No API keys.")
+		d.click("button", "Settings")
+		d.fill("Application name", "Acme backend")
+		d.click("button", "Save settings")
+		d.waitText("Settings saved.")
+		var settings struct {
+			Meta struct{ AppName string } `json:"meta"`
+		}
+		ta.mustJSON("GET", "/api/settings", nil, ta.su, 200, &settings)
+		if settings.Meta.AppName != "Acme backend" {
+			t.Errorf("app name after saving the settings page: %q", settings.Meta.AppName)
+		}
+		d.shot("settings")
+		d.click("button", "Dev mailbox")
+		d.find("heading", "Dev mailbox", 0)
+		d.click("button", "Import/export schema")
+		d.find("heading", "Import/export schema", 0)
+		d.waitText(`"name": "posts"`)
+		d.click("button", "posts base")
+
+		// 8. Bulk delete both records.
 		d.click("label", "Select all on this page")
 		d.click("button", "Delete selected")
 		d.shot("bulk-delete")

@@ -7,7 +7,7 @@ export function APIKeys() {
   const [keys, setKeys] = useState(null)
   const [error, setError] = useState('')
   const [name, setName] = useState('')
-  const [scopes, setScopes] = useState('*:read')
+  const [scopes, setScopes] = useState('*:list, *:view')
   const [days, setDays] = useState('')
   const [errors, setErrors] = useState({})
   const [created, setCreated] = useState(null)
@@ -42,7 +42,7 @@ export function APIKeys() {
         <h2>New key</h2>
         <div class="row">
           <Field label="Key name" error={errors.name}>{(id, d) => <input id={id} aria-describedby={d} required value={name} onInput={(e) => setName(e.currentTarget.value)} />}</Field>
-          <Field label="Scopes" class="grow" error={errors.scopes} hint="collection:action, comma-separated; * for all collections; actions read, create, update, delete, write.">{(id, d) => <input id={id} aria-describedby={d} class="mono" value={scopes} onInput={(e) => setScopes(e.currentTarget.value)} />}</Field>
+          <Field label="Scopes" class="grow" error={errors.scopes} hint="collection:action, comma-separated; * for all collections; actions list, view, create, update, delete or *.">{(id, d) => <input id={id} aria-describedby={d} class="mono" value={scopes} onInput={(e) => setScopes(e.currentTarget.value)} />}</Field>
           <Field label="Expires in days" error={errors.duration} hint="Empty: never.">{(id, d) => <input id={id} aria-describedby={d} type="number" min="1" value={days} onInput={(e) => setDays(e.currentTarget.value)} />}</Field>
         </div>
         <button class="primary" type="submit">Create key</button>
