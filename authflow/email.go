@@ -165,6 +165,9 @@ func (s *Service) ConfirmPasswordReset(ctx context.Context, c *schema.Collection
 // RequestEmailChange emails a confirmation link to newEmail for the
 // caller's own record.
 func (s *Service) RequestEmailChange(ctx context.Context, caller *record.Caller, c *schema.Collection, newEmail string) error {
+	if err := SelfAuth(caller, c); err != nil {
+		return err
+	}
 	rec := caller.Auth
 	newEmail, err := checkEmail("newEmail", newEmail)
 	if err != nil {

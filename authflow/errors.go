@@ -98,7 +98,7 @@ func invalidOTP() *Error {
 	return fieldError("otpId", "validation_invalid_otp", "Invalid or expired OTP.")
 }
 
-// notAuthRecord is the refusal of a self-service flow without an
+// selfAuth is the refusal of a self-service flow without an
 // authenticated record of the collection.
 func selfAuth(auth *schema.Record, c *schema.Collection) error {
 	if auth == nil {
