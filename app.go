@@ -24,6 +24,7 @@ import (
 	"github.com/plinthdev/plinth/realtime"
 	"github.com/plinthdev/plinth/record"
 	"github.com/plinthdev/plinth/schema"
+	"github.com/plinthdev/plinth/settings"
 	"github.com/plinthdev/plinth/store"
 )
 
@@ -246,6 +247,17 @@ func (a *App) Close() error {
 // DevMailbox holds the emails sent while SMTP is not enabled in the
 // settings (the last 100), for tests and development.
 func (a *App) DevMailbox() *mailer.DevMailbox { return a.srv.DevMailbox() }
+
+// Settings returns the settings in force, secrets blanked (GET
+// /api/settings for Go code).
+func (a *App) Settings() *settings.Settings { return a.srv.Settings() }
+
+// PatchSettings applies a JSON patch to the settings, validated (a
+// schema.Errors names bad fields), stored and live at once (PATCH
+// /api/settings for Go code).
+func (a *App) PatchSettings(ctx context.Context, patch []byte) (*settings.Settings, error) {
+	return a.srv.PatchSettings(ctx, patch)
+}
 
 // Serve listens on the configured address until ctx is done, then stops
 // accepting connections, lets in-flight requests finish (up to

@@ -220,8 +220,30 @@ func (s *Server) Close(timeout time.Duration) {
 // DevMailbox is where emails go while SMTP is not enabled.
 func (s *Server) DevMailbox() *mailer.DevMailbox { return s.sys.devMail }
 
+// Settings returns the settings in force as GET /api/settings shows them
+// (secrets blanked), for Go code.
+func (s *Server) Settings() *settings.Settings { return s.currentSettings().s.Public() }
+
+// PatchSettings applies a JSON patch of the settings (PATCH
+// /api/settings without HTTP): it validates the result (schema.Errors
+// for bad fields), stores it and makes it live, and returns it as
+// Settings does.
+func (s *Server) PatchSettings(ctx context.Context, patch []byte) (*settings.Settings, error) {
+	next, err := s.currentSettings().s.Patch(patch)
+	if err == nil {
+		err = next.Validate()
+	}
+	if err != nil {
+		return nil, err // schema.Errors: a 400 with the field errors
+	}
+	if err := s.saveSettings(ctx, next); err != nil {
+		return nil, err
+	}
+	return next.Public(), nil
+}
+
 func (s *Server) getSettings(w http.ResponseWriter, r *http.Request) error {
-	writeJSON(w, http.StatusOK, s.currentSettings().s.Public())
+	writeJSON(w, http.StatusOK, s.Settings())
 	return nil
 }
 
@@ -230,17 +252,11 @@ func (s *Server) patchSettings(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	next, err := s.currentSettings().s.Patch(body)
-	if err == nil {
-		err = next.Validate()
-	}
+	next, err := s.PatchSettings(r.Context(), body)
 	if err != nil {
-		return err // schema.Errors: a 400 with the field errors
-	}
-	if err := s.saveSettings(r.Context(), next); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, next.Public())
+	writeJSON(w, http.StatusOK, next)
 	return nil
 }
 
