@@ -9,7 +9,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/plinthdev/plinth/auth"
 	"github.com/plinthdev/plinth/files"
@@ -21,10 +20,6 @@ import (
 // protectedCacheControl is sent with files of protected fields, whose
 // URLs carry a short-lived token and whose access depends on the viewer.
 const protectedCacheControl = "private, no-store"
-
-// defaultFileTokenTTL is the lifetime of a file token when the auth
-// collection does not set one (PocketBase's default).
-const defaultFileTokenTTL = 3 * time.Minute
 
 // multipartMemory is how much of a multipart body is kept in memory; the
 // rest of the file parts goes to temporary files, which net/http removes
@@ -195,15 +190,7 @@ func (s *Server) takeUploads(body map[string]any, parts map[string][]*multipart.
 // fileToken issues a short-lived token with which the caller's record can
 // read protected files (POST /api/files/token).
 func (s *Server) fileToken(w http.ResponseWriter, r *http.Request) error {
-	rec := authRecord(r)
-	if rec == nil {
-		return unauthorized("The request requires valid record authorization token.")
-	}
-	var ttl int64
-	if rec.Collection.Auth != nil {
-		ttl = rec.Collection.Auth.FileToken.Duration
-	}
-	token, err := s.tokens.Issue(rec, auth.TypeFile, seconds(ttl, defaultFileTokenTTL), false)
+	token, err := s.sys.auth.FileToken(r.Context(), s.caller(r, nil))
 	if err != nil {
 		return err
 	}

@@ -248,3 +248,21 @@ func (s *Service) Impersonate(ctx context.Context, c *schema.Collection, id stri
 	}
 	return &Result{Record: rec, Token: token}, nil
 }
+
+// defaultFileTokenTTL is the lifetime of a file token when the auth
+// collection sets none (PocketBase's default).
+const defaultFileTokenTTL = 3 * time.Minute
+
+// FileToken issues a short-lived, non-refreshable token with which the
+// caller's auth record reads protected files (?token= on file URLs).
+func (s *Service) FileToken(ctx context.Context, caller *record.Caller) (string, error) {
+	if caller == nil || caller.Auth == nil {
+		return "", unauthenticated("The request requires valid record authorization token.")
+	}
+	rec := caller.Auth
+	var ttl int64
+	if rec.Collection.Auth != nil {
+		ttl = rec.Collection.Auth.FileToken.Duration
+	}
+	return s.Tokens.Issue(rec, auth.TypeFile, seconds(ttl, defaultFileTokenTTL), false)
+}
