@@ -69,9 +69,12 @@ func Priority(p int) BindOption { return func(o *bindOptions) { o.priority = p }
 // another with the same id). By default binding generates one.
 func ID(id string) BindOption { return func(o *bindOptions) { o.id = id } }
 
-// bindTo binds fn to k with opts and returns the handler's id.
+// bindTo binds fn to k with opts and returns the handler's id. Without
+// an ID option the id is random: ids a hook.Hook generates count per
+// hook, so a Before and an After handler of one RecordHook could share
+// one, and Unbind (which removes from both) would remove the other too.
 func bindTo[T any](k *hook.Hook[T], fn func(T) error, opts []BindOption) string {
-	var o bindOptions
+	o := bindOptions{id: "h" + schema.NewID()}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -317,19 +320,12 @@ type AuthHook struct {
 // Returning an error refuses it (see Refuse: the API answers with its
 // 4xx). It returns the handler's id.
 func (h AuthHook) Before(fn func(*AuthEvent) error, opts ...BindOption) string {
-	return bindTo(h.before, h.filter(fn), uniqueID(opts))
+	return bindTo(h.before, h.filter(fn), opts)
 }
 
 // After binds fn to run once the event took effect; its error is logged.
 func (h AuthHook) After(fn func(*AuthEvent) error, opts ...BindOption) string {
-	return bindTo(h.after, h.filter(fn), uniqueID(opts))
-}
-
-// uniqueID gives a handler a random id unless opts name one: the ids a
-// hook.Hook generates count per hook, so a Before and an After handler
-// could share one, and Unbind would remove both.
-func uniqueID(opts []BindOption) []BindOption {
-	return append([]BindOption{ID("auth-" + schema.NewID())}, opts...)
+	return bindTo(h.after, h.filter(fn), opts)
 }
 
 // Unbind removes the handlers with these ids, Before or After.

@@ -183,19 +183,22 @@ func TestHookOrderAndUnbind(t *testing.T) {
 			return func(*plinth.RecordEvent) error { order = append(order, name); return nil }
 		}
 		hk := h.app.OnRecordCreate()
-		hk.Before(mark("default"))
+		def := hk.Before(mark("default"))
+		// An After handler bound with a generated id: unbinding a Before
+		// handler must never remove it (ids were once counted per hook).
+		hk.After(mark("after"))
 		late := hk.Before(mark("late"), plinth.Priority(10))
 		hk.Before(mark("early"), plinth.Priority(-10))
 		hk.Before(mark("other collection"), plinth.ID("other"))
 		h.app.OnRecordCreate("users").Before(mark("users only"))
 		h.call("POST", "/api/collections/posts/records", `{"title":"a"}`, "", 200, nil)
-		if want := []string{"early", "default", "other collection", "late"}; !slices.Equal(order, want) {
+		if want := []string{"early", "default", "other collection", "late", "after"}; !slices.Equal(order, want) {
 			t.Fatalf("order %v, want %v", order, want)
 		}
-		hk.Unbind(late, "other")
+		hk.Unbind(late, "other", def)
 		order = nil
 		h.call("POST", "/api/collections/posts/records", `{"title":"b"}`, "", 200, nil)
-		if want := []string{"early", "default"}; !slices.Equal(order, want) {
+		if want := []string{"early", "after"}; !slices.Equal(order, want) {
 			t.Fatalf("after unbind %v, want %v", order, want)
 		}
 		// Read hooks enrich views and lists.
