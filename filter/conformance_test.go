@@ -432,6 +432,8 @@ func TestConformance(t *testing.T) {
 			"author.name,-id": "p3 p4 p1 p2 p5",
 			"meta.a.b,id":     "p3 p4 p5 p2 p1",
 			"+status,-title":  "p3 p4 p1 p5 p2",
+			"-@rowid":         "p5 p4 p3 p2 p1",
+			"@rowid":          "p1 p2 p3 p4 p5",
 		} {
 			p := &Params{Dialect: tdb.d}
 			order, err := CompileSort(sort, fx.env(tdb.d, nil), p)

@@ -48,6 +48,8 @@ type Dialect interface {
 	arrayContains(arr, v string) string
 	arrayLength(arr string) string
 	random() string
+	// rowid is the storage-order key of a row of table alias.
+	rowid(alias string) string
 	nullsOrder(desc bool) string
 	// strftime formats the text time expression t with a static format.
 	strftime(format string, t string, bind func(any) string) (string, error)

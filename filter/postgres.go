@@ -76,6 +76,12 @@ func (postgresDialect) arrayContains(arr, v string) string {
 }
 func (postgresDialect) arrayLength(arr string) string { return "jsonb_array_length(" + arr + ")" }
 func (postgresDialect) random() string                { return "RANDOM()" }
+
+// rowid is the row's physical position: insertion order for rows never
+// updated; an updated row moves to where its new version was written
+// (PostgreSQL has no stable row id; PocketBase clients use @rowid only
+// as a default "newest first").
+func (postgresDialect) rowid(alias string) string { return alias + ".ctid" }
 func (postgresDialect) nullsOrder(desc bool) string {
 	if desc {
 		return " DESC NULLS LAST"

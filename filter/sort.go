@@ -9,6 +9,7 @@ import (
 const MaxSortTerms = 8
 
 // CompileSort compiles a sort expression such as "-created,title,@random"
+// or "-@rowid"
 // to the body of an ORDER BY clause (without the keywords). "-" sorts
 // descending, "+" or nothing ascending; paths through single relations and
 // json paths are allowed, multi-valued fields are not. NULLs sort first
@@ -53,6 +54,15 @@ func CompileSort(sort string, env *Env, p *Params) (string, error) {
 		}
 		if term == "@random" {
 			parts = append(parts, c.d.random())
+			continue
+		}
+		if term == "@rowid" {
+			// Storage order, as PocketBase's dashboard sorts by default.
+			// Views have no row ids on either database.
+			if c.env.Collection.IsView() {
+				return "", errorf(start, "cannot sort a view by @rowid")
+			}
+			parts = append(parts, c.d.rowid(c.rootAlias())+map[bool]string{true: " DESC", false: " ASC"}[desc])
 			continue
 		}
 		if term == "" || !isIdentStart(term[0]) {

@@ -65,6 +65,9 @@ func (sqliteDialect) arrayContains(arr, v string) string {
 }
 func (sqliteDialect) arrayLength(arr string) string { return "json_array_length(" + arr + ")" }
 func (sqliteDialect) random() string                { return "RANDOM()" }
+
+// rowid is SQLite's own row id: insertion order, stable across updates.
+func (sqliteDialect) rowid(alias string) string { return alias + ".rowid" }
 func (sqliteDialect) nullsOrder(desc bool) string {
 	if desc {
 		return " DESC NULLS LAST"
