@@ -312,6 +312,7 @@ func (s *Service) Update(ctx context.Context, tx *store.Tx, caller *Caller, c *s
 	if err := s.storeFiles(ctx, tx, r, fp); err != nil {
 		return nil, err
 	}
+	tx.NoteOriginal(current)
 	if err := tx.Update(ctx, r); err != nil {
 		return nil, err
 	}

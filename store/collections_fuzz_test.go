@@ -124,7 +124,8 @@ func checkSaved(t *testing.T, c *schema.Collection) {
 // collections' tables, and that every name in it is a plain identifier.
 func checkDB(t *testing.T, db *sql.DB, st *store.Store) {
 	t.Helper()
-	known := map[string]bool{"_params": true, "_collections": true, "_migrations": true}
+	known := map[string]bool{"_params": true, "_collections": true, "_migrations": true,
+		"_outbox": true, "_webhooks": true, "_webhookDeliveries": true, "sqlite_sequence": true}
 	for _, c := range st.Schema().Collections() {
 		known[c.Name] = true
 	}
@@ -142,7 +143,7 @@ func checkDB(t *testing.T, db *sql.DB, st *store.Store) {
 		if !safeName.MatchString(name) || (col != "" && !safeName.MatchString(col)) {
 			t.Fatalf("unsafe name in the database: %s %q column %q", typ, name, col)
 		}
-		if !known[table] && !strings.HasPrefix(name, "sqlite_autoindex_") {
+		if !known[table] && !strings.HasPrefix(table, "river_") && !strings.HasPrefix(name, "sqlite_autoindex_") {
 			t.Fatalf("unexpected %s %q on %q in the database", typ, name, table)
 		}
 	}

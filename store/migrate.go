@@ -90,6 +90,17 @@ var migrations = []migration{
 		_, err := s.saveCollectionTx(ctx, tx, snap, c)
 		return err
 	}},
+	// River's version 006 uses an enum value its 004 adds, which
+	// PostgreSQL refuses in the transaction that added it: two steps.
+	{5, "job queue (River) up to its version 5", func(ctx context.Context, s *Store, tx *sql.Tx) error {
+		return migrateRiver(ctx, s, tx, 5)
+	}},
+	{6, "job queue (River), outbox and webhooks", func(ctx context.Context, s *Store, tx *sql.Tx) error {
+		if err := migrateRiver(ctx, s, tx, 0); err != nil {
+			return err
+		}
+		return jobsTables(ctx, s, tx)
+	}},
 }
 
 // migrate applies pending migrations. On PostgreSQL an advisory lock keeps

@@ -51,6 +51,8 @@ type Store struct {
 	writeStmts stmtCache
 	// onCommit lists the listeners of committed record writes (OnCommit).
 	onCommit atomic.Pointer[[]func([]Change)]
+	// beforeCommitFns lists the OnBeforeCommit listeners.
+	beforeCommitFns atomic.Pointer[[]func(context.Context, *Tx, []Change) error]
 	// onSchemaChange lists the listeners of local collection changes.
 	onSchemaChange atomic.Pointer[[]func()]
 	// onDelete is told of deletes inside their transaction (OnDelete).

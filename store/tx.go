@@ -23,6 +23,10 @@ type Tx struct {
 	// unprepared lists the SQL texts this transaction ran without a cached
 	// statement, to be prepared once it has released the connection.
 	unprepared []string
+	// wakeSet notes that Enqueue registered its wake function.
+	wakeSet bool
+	// originals are the stored versions of updated records (NoteOriginal).
+	originals map[string]*schema.Record
 }
 
 // query and exec run SQL through the writer's statement cache (SQLite):
@@ -102,6 +106,9 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 		}
 	}()
 	err = fn(tx)
+	if err == nil {
+		err = s.beforeCommit(ctx, tx)
+	}
 	ended = true
 	if err != nil {
 		tx.rollback()
