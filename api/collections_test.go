@@ -66,6 +66,8 @@ func TestCollectionsAPI(t *testing.T) {
 			{name: "view lists", method: "GET", path: "/api/collections/memo_titles/records?filter=" + url.QueryEscape("title ~ 'keep'"), status: 200, want: []string{`"totalItems":1`, `"title":"keep me"`}},
 			{name: "view is read only", method: "POST", path: "/api/collections/memo_titles/records", as: "su", body: map[string]any{"title": "x"}, status: 400},
 			{name: "view needs select", method: "POST", path: "/api/collections", as: "su", status: 400, body: map[string]any{"name": "v2", "type": "view", "viewQuery": "DELETE FROM memos"}},
+			{name: "view naming a missing column", method: "POST", path: "/api/collections", as: "su", status: 400, body: map[string]any{"name": "v4", "type": "view", "viewQuery": "SELECT id, nope FROM memos"},
+				want: []string{`"viewQuery"`}},
 			{name: "view needs id", method: "POST", path: "/api/collections", as: "su", status: 400, body: map[string]any{"name": "v3", "type": "view", "viewQuery": "SELECT heading FROM memos"}},
 			{name: "system collection delete refused", method: "DELETE", path: "/api/collections/_superusers", as: "su", status: 400},
 			{name: "drop view", method: "DELETE", path: "/api/collections/memo_titles", as: "su", status: 204},

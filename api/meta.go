@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 
@@ -19,6 +20,37 @@ func (s *Server) collectionScaffolds(w http.ResponseWriter, r *http.Request) err
 			return err
 		}
 		out[typ] = c
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// dryRunView is POST /api/collections/meta/dry-run-view: the view
+// collection the body would become (its fields inferred from viewQuery),
+// with nothing stored, so an editor can show the fields while the query is
+// written. A bad query is the same 400 that saving it would give.
+func (s *Server) dryRunView(w http.ResponseWriter, r *http.Request) error {
+	data, err := s.readRaw(w, r)
+	if err != nil {
+		return err
+	}
+	// The body is a view whether or not it says so (the view query is
+	// only read from views).
+	var body map[string]json.RawMessage
+	if err := json.Unmarshal(data, &body); err != nil || body == nil {
+		return &Error{Status: http.StatusBadRequest, Message: "Failed to load the submitted data due to invalid formatting."}
+	}
+	body["type"] = json.RawMessage(`"view"`)
+	if data, err = json.Marshal(body); err != nil {
+		return err
+	}
+	var c schema.Collection
+	if err := unmarshalCollection(data, &c); err != nil {
+		return err
+	}
+	out, err := s.store.DryRunView(r.Context(), &c)
+	if err != nil {
+		return err
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 
@@ -37,6 +38,26 @@ func TestCollectionMeta(t *testing.T) {
 			{name: "superusers only", method: "GET", path: "/api/collections/meta/scaffolds", status: 401},
 			{name: "a collection named meta still works", method: "GET", path: "/api/collections/meta", as: "su", status: 404},
 		})
+		// A view tried before saving: its fields come back, nothing is stored.
+		ta.createCollection(map[string]any{"name": "notes", "type": "base", "fields": []map[string]any{
+			{"name": "title", "type": "text"}, {"name": "n", "type": "number"}}})
+		var dry map[string]any
+		ta.mustJSON("POST", "/api/collections/meta/dry-run-view", map[string]any{
+			"viewQuery": "SELECT id, title, n * 2 AS twice FROM notes"}, ta.su, 200, &dry)
+		var got []string
+		for _, f := range dry["fields"].([]any) {
+			got = append(got, f.(map[string]any)["name"].(string))
+		}
+		if strings.Join(got, ",") != "id,title,twice" || dry["type"] != "view" || dry["name"] != "" {
+			t.Errorf("dry run: fields %v, collection %v", got, dry)
+		}
+		ta.run(t, []scenario{
+			{name: "dry run stored nothing", method: "GET", path: "/api/collections?filter=" + url.QueryEscape("type='view'"), as: "su", status: 200, want: []string{`"totalItems":0`}},
+			{name: "dry run of a bad query", method: "POST", path: "/api/collections/meta/dry-run-view", body: `{"viewQuery":"SELECT nope FROM notes"}`, as: "su", status: 400, want: []string{`"viewQuery"`}},
+			{name: "dry run of a write", method: "POST", path: "/api/collections/meta/dry-run-view", body: `{"viewQuery":"DELETE FROM notes"}`, as: "su", status: 400},
+			{name: "dry run for superusers only", method: "POST", path: "/api/collections/meta/dry-run-view", body: `{"viewQuery":"SELECT id FROM notes"}`, status: 401},
+		})
+
 		// A PocketBase client sends the whole settings object back.
 		var all map[string]any
 		ta.mustJSON("GET", "/api/settings", nil, ta.su, 200, &all)

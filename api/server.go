@@ -192,6 +192,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("PUT /api/collections/import", s.withBodyLimits(s.adminLimits, s.superusersOnly(s.importCollections)))
 	mux.Handle("GET /api/collections/meta/scaffolds", s.superusersOnly(s.collectionScaffolds))
 	mux.Handle("GET /api/collections/meta/oauth2-providers", s.superusersOnly(s.oauth2ProviderList))
+	mux.Handle("POST /api/collections/meta/dry-run-view", s.superusersOnly(s.dryRunView))
 	mux.Handle("GET /api/collections/{collection}", s.superusersOnly(s.viewCollection))
 	mux.Handle("PATCH /api/collections/{collection}", s.withBodyLimits(s.adminLimits, s.superusersOnly(s.updateCollection)))
 	mux.Handle("DELETE /api/collections/{collection}", s.superusersOnly(s.deleteCollection))

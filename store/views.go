@@ -33,9 +33,10 @@ func (s *Store) saveView(ctx context.Context, tx *sql.Tx, snap *Schema, old, c *
 	if _, err := tx.ExecContext(ctx, "CREATE VIEW "+quote(c.Name)+" AS "+q); err != nil {
 		return schema.Errors{"viewQuery": schema.NewFieldError("validation_invalid_view_query", fmt.Sprintf("Invalid view query: %v", err))}
 	}
-	if err := s.checkViewReads(ctx, tx, snap, c.Name); err != nil {
-		return err
-	}
+	// Compile the view first: SQLite accepts a CREATE VIEW naming a missing
+	// column and fails only when the view is used, and that is the
+	// author's mistake (400), not the server's. Nothing is read: LIMIT 0,
+	// and checkViewReads below refuses the view before it can be saved.
 	rows, err := tx.QueryContext(ctx, "SELECT * FROM "+quote(c.Name)+" LIMIT 0")
 	if err != nil {
 		return schema.Errors{"viewQuery": schema.NewFieldError("validation_invalid_view_query", fmt.Sprintf("Invalid view query: %v", err))}
@@ -43,6 +44,9 @@ func (s *Store) saveView(ctx context.Context, tx *sql.Tx, snap *Schema, old, c *
 	types, err := rows.ColumnTypes()
 	rows.Close()
 	if err != nil {
+		return err
+	}
+	if err := s.checkViewReads(ctx, tx, snap, c.Name); err != nil {
 		return err
 	}
 	var fields []*schema.Field
@@ -296,3 +300,36 @@ func postgresViewReads(ctx context.Context, tx *sql.Tx, view string) ([]tableCol
 
 // pgWholeRow matches alias.* as pg_get_viewdef prints a whole-row value.
 var pgWholeRow = regexp.MustCompile(`[\w"]\.\*`)
+
+// errDryRun rolls back a dry run's transaction.
+var errDryRun = errors.New("store: dry run")
+
+// DryRunView returns the collection that saving the view collection c
+// would store (its fields inferred from the view query) without storing
+// anything: the view is created in a transaction that is rolled back. An
+// empty name gets a placeholder, so a view can be tried before it is named.
+// Collection checks (before-change hooks) run as for a real save.
+func (s *Store) DryRunView(ctx context.Context, c *schema.Collection) (*schema.Collection, error) {
+	c = c.Clone()
+	c.Type = schema.TypeView
+	name := c.Name
+	if name == "" {
+		c.Name = "dry_run_" + schema.NewID()
+	}
+	s.schemaMu.Lock()
+	defer s.schemaMu.Unlock()
+	var out *schema.Collection
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		saved, err := s.saveCollectionTx(ctx, tx, s.Schema(), c)
+		if err != nil {
+			return err
+		}
+		out = saved
+		return errDryRun
+	})
+	if !errors.Is(err, errDryRun) {
+		return nil, err
+	}
+	out.Name = name
+	return out, nil
+}
