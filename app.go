@@ -18,6 +18,7 @@ import (
 	"github.com/plinthdev/plinth/api"
 	"github.com/plinthdev/plinth/auth"
 	"github.com/plinthdev/plinth/files"
+	"github.com/plinthdev/plinth/jobs"
 	"github.com/plinthdev/plinth/logs"
 	"github.com/plinthdev/plinth/mailer"
 	"github.com/plinthdev/plinth/migrate"
@@ -26,6 +27,7 @@ import (
 	"github.com/plinthdev/plinth/schema"
 	"github.com/plinthdev/plinth/settings"
 	"github.com/plinthdev/plinth/store"
+	"github.com/plinthdev/plinth/webhooks"
 )
 
 // Version is the release of this build (set with -ldflags "-X").
@@ -101,6 +103,9 @@ type Config struct {
 	// NATSSubject prefixes the NATS subjects (default "plinth"); instances
 	// of one app share it.
 	NATSSubject string
+	// JobsRescueAfter is how long a job may run before it is taken for
+	// one of a crashed instance and retried (PostgreSQL; default 5m).
+	JobsRescueAfter time.Duration
 	// RealtimeIdleTimeout closes a realtime SSE stream on which nothing was
 	// sent for this long (default 5m; negative: never); clients reconnect.
 	RealtimeIdleTimeout time.Duration
@@ -133,6 +138,9 @@ type App struct {
 	redis   io.Closer
 	bus     realtime.Bus
 	hooks   *appHooks
+	// jobs and webhooks run from New to Close (app_jobs.go).
+	jobs     *jobs.Queue
+	webhooks *webhooks.Service
 	// migrations runs the application's migrations (migrations.go).
 	migrations *migrate.Runner
 	// logs keeps the request and application log; stopPrune ends its
@@ -204,6 +212,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		RecordHooks: hooks, AuthHooks: hooks, Logs: logStore,
 	})
 	a := &App{cfg: cfg, log: log, store: st, tokens: tokens, handler: srv, srv: srv, bus: bus, hooks: hooks}
+	if a.jobs, a.webhooks, err = openJobs(ctx, cfg, st, log, reg, srv); err != nil {
+		logStore.Close()
+		st.Close()
+		return nil, err
+	}
 	a.logs = logStore
 	pruneCtx, stopPrune := context.WithCancel(context.WithoutCancel(ctx))
 	a.stopPrune = stopPrune
@@ -230,6 +243,7 @@ func (a *App) Store() *store.Store { return a.store }
 // Close waits briefly for emails still being sent, then closes the Redis
 // client (if any) and the database.
 func (a *App) Close() error {
+	a.closeJobs()
 	a.srv.CloseRealtime()
 	if a.bus != nil {
 		a.bus.Close()

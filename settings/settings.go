@@ -29,6 +29,7 @@ type Settings struct {
 	// throttling, logs); off by default.
 	TrustedProxy TrustedProxy `json:"trustedProxy"`
 	Batch        Batch        `json:"batch"`
+	Webhooks     Webhooks     `json:"webhooks"`
 	Logs         Logs         `json:"logs"`
 	// SuperuserIPs, when not empty, are the only client IPs and CIDR
 	// ranges from which superuser tokens are accepted (PocketBase's
@@ -37,6 +38,13 @@ type Settings struct {
 	// Backups holds PocketBase's backup schedule (cron, cronMaxKeep); it
 	// is stored for the backups API.
 	Backups Backups `json:"backups"`
+}
+
+// Webhooks tunes webhook deliveries (package webhooks).
+type Webhooks struct {
+	// AllowPrivateNetworks lets deliveries reach private, loopback and
+	// link-local addresses (default false: refused, against SSRF).
+	AllowPrivateNetworks bool `json:"allowPrivateNetworks"`
 }
 
 // Backups is the backup schedule.

@@ -1,0 +1,61 @@
+package plinth
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/plinthdev/plinth/api"
+	"github.com/plinthdev/plinth/jobs"
+	"github.com/plinthdev/plinth/store"
+	"github.com/plinthdev/plinth/webhooks"
+)
+
+// openJobs builds and starts the job queue and the webhooks, and serves
+// them under /api/jobs, /api/crons and /api/webhooks. The queue runs from
+// New to Close, serving or not, so Go code that embeds the App without
+// its HTTP server still gets its jobs worked.
+func openJobs(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger, reg prometheus.Registerer, srv *api.Server) (*jobs.Queue, *webhooks.Service, error) {
+	var q *jobs.Queue
+	metrics := jobs.NewMetrics(reg, func(ctx context.Context) (map[string]int64, error) { return q.StateCounts(ctx) })
+	q, err := jobs.New(jobs.Config{Store: st, Log: log, Metrics: metrics, RescueAfter: cfg.JobsRescueAfter})
+	if err != nil {
+		return nil, nil, err
+	}
+	wh, err := webhooks.New(ctx, webhooks.Config{Store: st, Queue: q, Log: log,
+		AllowPrivateNetworks: func() bool { return srv.Settings().Webhooks.AllowPrivateNetworks }})
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := q.Start(ctx); err != nil {
+		return nil, nil, err
+	}
+	wh.Start(ctx)
+	srv.MountJobs(q, wh)
+	return q, wh, nil
+}
+
+// closeJobs stops the queue: running jobs get a few seconds to finish,
+// then are cancelled and retried after the next start.
+func (a *App) closeJobs() {
+	if a.jobs == nil {
+		return
+	}
+	a.webhooks.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := a.jobs.Stop(ctx); err != nil {
+		a.log.Warn("job queue stopped with errors", "err", err)
+	}
+	a.jobs = nil
+}
+
+// Jobs is the durable job queue: register job kinds (jobs.Register),
+// enqueue in a record transaction (EnqueueTx) or not (Enqueue), add crons
+// (AddCron). See docs/jobs.md.
+func (a *App) Jobs() *jobs.Queue { return a.jobs }
+
+// Webhooks manages the webhooks (the /api/webhooks logic for Go code).
+func (a *App) Webhooks() *webhooks.Service { return a.webhooks }
