@@ -215,7 +215,10 @@ func (s *Service) View(ctx context.Context, caller *Caller, c *schema.Collection
 // Create validates body into a new record of c and inserts it in tx. The
 // create rule is checked against the would-be record inside tx, so a record
 // that fails it is never visible to anyone.
+// Rules read body as @request.body when the caller carries none (Go
+// callers such as a custom route's).
 func (s *Service) Create(ctx context.Context, tx *store.Tx, caller *Caller, c *schema.Collection, body map[string]any) (*schema.Record, error) {
+	caller = withBody(caller, body)
 	if c.IsView() {
 		return nil, errReadOnly
 	}
@@ -269,7 +272,10 @@ func (s *Service) Create(ctx context.Context, tx *store.Tx, caller *Caller, c *s
 }
 
 // Update applies body to the record with id, if the caller may update it.
+// As in Create, rules read body as @request.body when the caller carries
+// none.
 func (s *Service) Update(ctx context.Context, tx *store.Tx, caller *Caller, c *schema.Collection, id string, body map[string]any) (*schema.Record, error) {
+	caller = withBody(caller, body)
 	current, err := s.findWritable(ctx, tx, caller, c, auth.ActionUpdate, c.UpdateRule, id)
 	if err != nil {
 		return nil, err
