@@ -149,7 +149,7 @@ func New(cfg Config) (*Queue, error) {
 		FetchPollInterval:    cfg.PollInterval,
 		FetchCooldown:        50 * time.Millisecond,
 		RescueStuckJobsAfter: cfg.RescueAfter,
-		JobTimeout:           time.Minute,
+		JobTimeout:           min(time.Minute, cfg.RescueAfter),
 		// River logs at info about its own routine work; warnings and
 		// errors still reach the application's log.
 		Logger:                      slog.New(levelFilter{cfg.Log.Handler(), slog.LevelWarn}),

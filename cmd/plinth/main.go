@@ -172,6 +172,11 @@ func parseFlags(name string, args []string, getenv func(string) string, stderr i
 	if err != nil {
 		return cfg, nil, nil, fmt.Errorf("invalid PLINTH_QUERY_TIMEOUT: %w", err)
 	}
+	jobsRescue, err := envDuration(env("JOBS_RESCUE_AFTER", ""), 5*time.Minute)
+	if err != nil {
+		return cfg, nil, nil, fmt.Errorf("invalid PLINTH_JOBS_RESCUE_AFTER: %w", err)
+	}
+	fs.DurationVar(&cfg.JobsRescueAfter, "jobs-rescue-after", jobsRescue, "PostgreSQL: retry a job still running after this long, taking its instance for crashed; must exceed every job's timeout (PLINTH_JOBS_RESCUE_AFTER)")
 	fs.DurationVar(&cfg.QueryTimeout, "query-timeout", queryTimeout, "interrupt a record read or write transaction that runs longer (negative: never) (PLINTH_QUERY_TIMEOUT)")
 	fs.DurationVar(&cfg.RealtimeIdleTimeout, "realtime-idle-timeout", idleTimeout, "close a realtime SSE stream idle for this long (negative: never); clients reconnect (PLINTH_REALTIME_IDLE_TIMEOUT)")
 	fs.StringVar(&cfg.MigrationsDir, "migrations-dir", env("MIGRATIONS_DIR", ""), "directory of the application's migration files; default: migrations next to --dir (PLINTH_MIGRATIONS_DIR)")
