@@ -59,7 +59,7 @@ func (s *Server) authClient(r *http.Request, body map[string]any) authflow.Clien
 	if id == "" {
 		id = strings.TrimSpace(r.URL.Query().Get("mfaId"))
 	}
-	return authflow.Client{IP: s.clientIP(r), MFAID: id}
+	return authflow.Client{IP: s.clientIP(r), MFAID: id, UserAgent: r.UserAgent()}
 }
 
 func (s *Server) authMethods(w http.ResponseWriter, r *http.Request) error {

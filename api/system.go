@@ -87,6 +87,7 @@ func (s *Server) initSystem() {
 		},
 		LimiterFailed: s.limiterFailed,
 	}
+	s.store.BeforeCollectionChange(authflow.CheckTemplates)
 	def := settings.Defaults()
 	if s.cfg.MaxBatchRequests > 0 {
 		def.Batch.MaxRequests = s.cfg.MaxBatchRequests

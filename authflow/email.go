@@ -27,6 +27,44 @@ func actionURL(app mailer.AppInfo, action, token string) string {
 	return strings.TrimRight(app.URL, "/") + "/_/#/auth/" + action + "/" + token
 }
 
+// mailTemplates are c's own email templates (PocketBase's per-collection
+// subject and HTML body); empty parts keep the built-in emails.
+func mailTemplates(c *schema.Collection) *mailer.Templates {
+	o := Options(c)
+	tpl := func(t schema.EmailTemplate) mailer.Template { return mailer.Template{Subject: t.Subject, HTML: t.Body} }
+	return &mailer.Templates{
+		Verification:  tpl(o.VerificationTemplate),
+		PasswordReset: tpl(o.ResetPasswordTemplate),
+		EmailChange:   tpl(o.ConfirmEmailChangeTemplate),
+		OTP:           tpl(o.OTP.EmailTemplate),
+		LoginAlert:    tpl(o.AuthAlert.EmailTemplate),
+	}
+}
+
+// CheckTemplates refuses an auth collection whose email templates do not
+// parse, so that the mistake is a 400 when the collection is saved rather
+// than an email that silently fails later. It has the shape of a store
+// collection check.
+func CheckTemplates(_ context.Context, _, c *schema.Collection) error {
+	if c == nil || c.Type != schema.TypeAuth {
+		return nil
+	}
+	o := Options(c)
+	errs := schema.Errors{}
+	for key, t := range map[string]schema.EmailTemplate{
+		"verificationTemplate": o.VerificationTemplate, "resetPasswordTemplate": o.ResetPasswordTemplate,
+		"confirmEmailChangeTemplate": o.ConfirmEmailChangeTemplate, "otp": o.OTP.EmailTemplate, "authAlert": o.AuthAlert.EmailTemplate,
+	} {
+		if err := (&mailer.Templates{Verification: mailer.Template{Subject: t.Subject, HTML: t.Body}}).Validate(); err != nil {
+			errs[key] = schema.NewFieldError("validation_invalid_template", "Invalid email template: "+strings.TrimPrefix(err.Error(), "mailer: verification template: "))
+		}
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
 // checkEmail validates a required, well-formed email address given as
 // the input named key.
 func checkEmail(key, v string) (string, error) {
@@ -98,7 +136,7 @@ func (s *Service) RequestVerification(ctx context.Context, c *schema.Collection,
 		return err
 	}
 	s.sendMail("verification", rec.ID(), to, func(app mailer.AppInfo) (mailer.Email, error) {
-		return mailer.VerificationEmail(app, to, actionURL(app, "confirm-verification", token))
+		return mailTemplates(c).VerificationEmail(app, to, actionURL(app, "confirm-verification", token))
 	})
 	return nil
 }
@@ -133,7 +171,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, c *schema.Collection
 		return err
 	}
 	s.sendMail("password reset", rec.ID(), to, func(app mailer.AppInfo) (mailer.Email, error) {
-		return mailer.PasswordResetEmail(app, to, actionURL(app, "confirm-password-reset", token))
+		return mailTemplates(c).PasswordResetEmail(app, to, actionURL(app, "confirm-password-reset", token))
 	})
 	return nil
 }
@@ -188,7 +226,7 @@ func (s *Service) RequestEmailChange(ctx context.Context, caller *record.Caller,
 		return err
 	}
 	s.sendMail("email change", rec.ID(), newEmail, func(app mailer.AppInfo) (mailer.Email, error) {
-		return mailer.EmailChangeEmail(app, newEmail, actionURL(app, "confirm-email-change", token))
+		return mailTemplates(c).EmailChangeEmail(app, newEmail, actionURL(app, "confirm-email-change", token))
 	})
 	return nil
 }

@@ -101,6 +101,7 @@ func (s *Service) complete(ctx context.Context, caller *record.Caller, c *schema
 	if err != nil {
 		return nil, err
 	}
+	s.noteOrigin(ctx, c, rec, method, client)
 	s.after(ctx, e)
 	return res, nil
 }

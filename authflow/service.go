@@ -65,6 +65,8 @@ type Service struct {
 type Client struct {
 	IP    string
 	MFAID string
+	// UserAgent identifies the device, with IP, for new-device alerts.
+	UserAgent string
 }
 
 // Result is a successful authentication: the record, its new auth token
@@ -90,6 +92,7 @@ const (
 	otpsCollection          = "_otps"
 	totpsCollection         = "_totps"
 	externalAuthsCollection = "_externalAuths"
+	authOriginsCollection   = "_authOrigins"
 )
 
 // systemCollection returns a system collection that migrations create.

@@ -165,10 +165,20 @@ func (t *Templates) render(override, def Template, data TemplateData) (Email, er
 	if override.Text != "" {
 		tpl.Text = override.Text
 	}
+	// An HTML body without its own text part gets its text from the HTML,
+	// not the default's: the two parts must say the same thing.
+	deriveText := override.HTML != "" && override.Text == ""
 	if override.HTML != "" {
 		tpl.HTML = override.HTML
 	}
-	return Render(tpl, data)
+	if deriveText {
+		tpl.Text = ""
+	}
+	email, err := Render(tpl, data)
+	if err == nil && deriveText {
+		email.Text = textFromHTML(email.HTML)
+	}
+	return email, err
 }
 
 func newData(app AppInfo, email, actionURL string) TemplateData {

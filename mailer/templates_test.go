@@ -164,7 +164,9 @@ func TestTemplateOverrides(t *testing.T) {
 				return t.EmailChangeEmail(app, "<b>x</b>@example.com", "javascript:alert(1)")
 			},
 			wantSubject: "Confirm your new Acme email address",
-			wantHTML:    `<p>&lt;b&gt;x&lt;/b&gt;@example.com</p><a href="#ZgotmplZ">go</a>`,
+			// The text part comes from the HTML override, not the default.
+			wantText: "<b>x</b>@example.com\n\ngo (#ZgotmplZ)",
+			wantHTML: `<p>&lt;b&gt;x&lt;/b&gt;@example.com</p><a href="#ZgotmplZ">go</a>`,
 		},
 	}
 	for _, tc := range tests {

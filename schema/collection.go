@@ -54,8 +54,26 @@ type AuthOptions struct {
 	// VerificationToken is the lifetime of verification links (default 3 days).
 	VerificationToken TokenConfig `json:"verificationToken"`
 	// FileToken is the lifetime of protected-file tokens (default 3 minutes).
-	FileToken TokenConfig    `json:"fileToken"`
-	Extra     map[string]any `json:"-"`
+	FileToken TokenConfig `json:"fileToken"`
+	// VerificationTemplate, ResetPasswordTemplate and
+	// ConfirmEmailChangeTemplate replace the built-in emails of this
+	// collection (PocketBase's placeholders such as {ACTION_URL} work);
+	// an empty subject or body keeps the built-in one.
+	VerificationTemplate       EmailTemplate `json:"verificationTemplate"`
+	ResetPasswordTemplate      EmailTemplate `json:"resetPasswordTemplate"`
+	ConfirmEmailChangeTemplate EmailTemplate `json:"confirmEmailChangeTemplate"`
+	// AuthAlert emails the owner of a record that signs in from a device
+	// it has not used before.
+	AuthAlert AuthAlertConfig `json:"authAlert"`
+	Extra     map[string]any  `json:"-"`
+}
+
+// AuthAlertConfig configures new-device login alerts.
+type AuthAlertConfig struct {
+	Enabled bool `json:"enabled"`
+	// EmailTemplate replaces the built-in alert ({ALERT_INFO} describes
+	// the login); empty parts keep the built-in one.
+	EmailTemplate EmailTemplate `json:"emailTemplate"`
 }
 
 // OTPConfig configures one-time password login (request-otp, auth-with-otp).
@@ -65,8 +83,8 @@ type OTPConfig struct {
 	Duration int64 `json:"duration"`
 	// Length is the number of digits of a code (default 8).
 	Length int `json:"length"`
-	// EmailTemplate is PocketBase's template of the OTP email; it is kept
-	// for round trips (Plinth's mail templates come from package mailer).
+	// EmailTemplate replaces the built-in OTP email ({OTP} is the code);
+	// empty parts keep the built-in one.
 	EmailTemplate EmailTemplate `json:"emailTemplate"`
 }
 
@@ -281,6 +299,7 @@ var knownCollectionKeys = map[string]bool{
 	"created": true, "updated": true, "viewQuery": true, "authRule": true, "manageRule": true,
 	"passwordAuth": true, "authToken": true, "oauth2": true, "otp": true, "mfa": true,
 	"passwordResetToken": true, "emailChangeToken": true, "verificationToken": true, "fileToken": true,
+	"verificationTemplate": true, "resetPasswordTemplate": true, "confirmEmailChangeTemplate": true, "authAlert": true,
 }
 
 // DefaultAuthOptions returns the settings of a new auth collection.
@@ -296,6 +315,7 @@ func DefaultAuthOptions() *AuthOptions {
 		EmailChangeToken:   TokenConfig{Duration: 1800},
 		VerificationToken:  TokenConfig{Duration: 259200},
 		FileToken:          TokenConfig{Duration: 180},
+		AuthAlert:          AuthAlertConfig{Enabled: true},
 	}
 }
 

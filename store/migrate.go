@@ -101,6 +101,29 @@ var migrations = []migration{
 		}
 		return jobsTables(ctx, s, tx)
 	}},
+	{7, "auth origins", func(ctx context.Context, s *Store, tx *sql.Tx) error {
+		return addSystemCollections(ctx, s, tx, authOriginsCollection)
+	}},
+}
+
+// addSystemCollections creates system collections from their definitions.
+func addSystemCollections(ctx context.Context, s *Store, tx *sql.Tx, defs ...string) error {
+	if err := s.reloadSchema(ctx, tx); err != nil {
+		return err
+	}
+	snap := s.Schema()
+	for _, def := range defs {
+		c := &schema.Collection{}
+		if err := c.UnmarshalJSON([]byte(def)); err != nil {
+			return fmt.Errorf("system collection definition: %w", err)
+		}
+		saved, err := s.saveCollectionTx(ctx, tx, snap, c)
+		if err != nil {
+			return fmt.Errorf("collection %s: %w", c.Name, err)
+		}
+		snap = newSchema(append(snap.list, saved))
+	}
+	return nil
 }
 
 // migrate applies pending migrations. On PostgreSQL an advisory lock keeps
@@ -251,6 +274,16 @@ const mfasCollection = `{
  "indexes": ["CREATE INDEX idx_mfas_record ON _mfas (collectionRef, recordRef)"],
  "fields": [` + refFields + `,
   {"id": "text_method", "name": "method", "type": "text", "system": true, "required": true},` + autodateFields + `]}`
+
+// _authOrigins holds the devices (a hash of user agent and IP) each auth
+// record signed in from, for new-device alerts; an owner may list and
+// forget its own.
+const authOriginsCollection = `{
+ "id": "sys_authorigins", "name": "_authOrigins", "type": "base", "system": true,
+ "listRule": ` + ownerRule + `, "viewRule": ` + ownerRule + `, "createRule": null, "updateRule": null, "deleteRule": ` + ownerRule + `,
+ "indexes": ["CREATE UNIQUE INDEX idx_authorigins_record_fingerprint ON _authOrigins (collectionRef, recordRef, fingerprint)"],
+ "fields": [` + refFields + `,
+  {"id": "text_fingerprint", "name": "fingerprint", "type": "text", "system": true, "required": true},` + autodateFields + `]}`
 
 // _otps holds one-time passwords (bcrypt-hashed) sent for login.
 const otpsCollection = `{
