@@ -310,6 +310,9 @@ func (a *App) ServeListener(ctx context.Context, ln net.Listener) error {
 	}
 	cancel()
 	a.log.Info("server started", "addr", "http://"+ln.Addr().String(), "database", a.store.Dialect().Name(), "version", Version)
+	if err := a.StartJobs(ctx); err != nil {
+		return err
+	}
 	defer a.startSweeper(ctx)()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -13,10 +13,10 @@ import (
 	"github.com/plinthdev/plinth/webhooks"
 )
 
-// openJobs builds and starts the job queue and the webhooks, and serves
-// them under /api/jobs, /api/crons and /api/webhooks. The queue runs from
-// New to Close, serving or not, so Go code that embeds the App without
-// its HTTP server still gets its jobs worked.
+// openJobs builds the job queue and the webhooks and serves them under
+// /api/jobs, /api/crons and /api/webhooks. The queue starts with Serve
+// (or StartJobs), once the application has registered its job kinds;
+// jobs enqueued before wait in the database.
 func openJobs(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger, reg prometheus.Registerer, srv *api.Server) (*jobs.Queue, *webhooks.Service, error) {
 	var q *jobs.Queue
 	metrics := jobs.NewMetrics(reg, func(ctx context.Context) (map[string]int64, error) { return q.StateCounts(ctx) })
@@ -29,12 +29,20 @@ func openJobs(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := q.Start(ctx); err != nil {
-		return nil, nil, err
-	}
-	wh.Start(ctx)
 	srv.MountJobs(q, wh)
 	return q, wh, nil
+}
+
+// StartJobs starts working jobs: the queue's workers, its cron
+// scheduler and the webhook deliveries. Serve calls it; Go code that
+// embeds the App without serving it calls it once its job kinds are
+// registered (jobs.Register panics afterwards). It runs until Close.
+func (a *App) StartJobs(ctx context.Context) error {
+	if err := a.jobs.Start(ctx); err != nil {
+		return err
+	}
+	a.webhooks.Start(ctx)
+	return nil
 }
 
 // closeJobs stops the queue: running jobs get a few seconds to finish,

@@ -1,6 +1,7 @@
 package plinth_test
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -22,6 +23,9 @@ func TestWebhooksAPI(t *testing.T) {
 	t.Parallel()
 	testenv.Run(t, func(t *testing.T, b testenv.Backend) {
 		h := newHookApp(t, b, false)
+		if err := h.app.StartJobs(context.Background()); err != nil {
+			t.Fatal(err)
+		}
 		var mu sync.Mutex
 		var got []map[string]any
 		rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

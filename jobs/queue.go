@@ -110,8 +110,13 @@ type Queue struct {
 
 	mu    sync.Mutex
 	crons map[string]*Cron
-	kinds map[string]bool
 
+	// lifeMu guards started, apart from mu: Stop waits for running jobs,
+	// and a running cron job takes mu.
+	lifeMu sync.Mutex
+	// started is set by Start: River's worker registry may not change
+	// while it runs.
+	started bool
 	stop    context.CancelFunc
 	drained chan struct{}
 }
@@ -134,7 +139,7 @@ func New(cfg Config) (*Queue, error) {
 	q := &Queue{
 		st: cfg.Store, log: cfg.Log, workers: river.NewWorkers(), metrics: cfg.Metrics,
 		wake: make(chan struct{}, 1), poll: cfg.PollInterval,
-		crons: map[string]*Cron{}, kinds: map[string]bool{},
+		crons: map[string]*Cron{},
 	}
 	var driver riverdriver.Driver[*sql.Tx]
 	if cfg.Store.Dialect().Name() == "postgres" {
@@ -168,11 +173,16 @@ func New(cfg Config) (*Queue, error) {
 // function returns an error is retried (WorkerOpts.Retry) until its max
 // attempts, then discarded and kept for inspection; return
 // river.JobCancel-wrapped errors via Cancel to stop retrying.
+//
+// Kinds are registered before the queue starts (Start; App.Serve starts
+// it); Register panics afterwards, as it does for a kind registered twice.
 func Register[T Args](q *Queue, fn func(ctx context.Context, j *Job[T]) error, opts WorkerOpts) {
 	var zero T
-	q.mu.Lock()
-	q.kinds[zero.Kind()] = true
-	q.mu.Unlock()
+	q.lifeMu.Lock()
+	defer q.lifeMu.Unlock()
+	if q.started {
+		panic("jobs: register kind " + zero.Kind() + " before the queue starts")
+	}
 	river.AddWorker(q.workers, &worker[T]{fn: fn, opts: opts, metrics: q.metrics})
 }
 
@@ -209,7 +219,13 @@ func (w *worker[T]) Timeout(*river.Job[T]) time.Duration {
 }
 
 // Start runs the workers, the scheduler and the outbox drainer until Stop.
+// Starting a started queue does nothing.
 func (q *Queue) Start(ctx context.Context) error {
+	q.lifeMu.Lock()
+	defer q.lifeMu.Unlock()
+	if q.started {
+		return nil
+	}
 	if q.st.Dialect().Name() == "sqlite" {
 		// Only this process uses the file: a job still marked running was
 		// interrupted by a crash and is made available again at once.
@@ -224,6 +240,7 @@ func (q *Queue) Start(ctx context.Context) error {
 	q.stop = stop
 	q.drained = make(chan struct{})
 	go q.drainLoop(dctx)
+	q.started = true
 	return nil
 }
 
@@ -231,6 +248,11 @@ func (q *Queue) Start(ctx context.Context) error {
 // then cancels them: a cancelled run counts as a failed attempt and is
 // retried later, here or by another instance, so no job is lost.
 func (q *Queue) Stop(ctx context.Context) error {
+	q.lifeMu.Lock()
+	defer q.lifeMu.Unlock()
+	if !q.started {
+		return nil
+	}
 	if q.stop != nil {
 		q.stop()
 		<-q.drained
@@ -242,6 +264,7 @@ func (q *Queue) Stop(ctx context.Context) error {
 		defer cancel()
 		err = q.client.StopAndCancel(sctx)
 	}
+	q.started = false
 	return err
 }
 

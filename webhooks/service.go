@@ -162,8 +162,12 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	return s, nil
 }
 
-// Start reloads the webhook list every Refresh until Close.
+// Start reloads the webhook list every Refresh until Close; starting it
+// twice does nothing.
 func (s *Service) Start(ctx context.Context) {
+	if s.stop != nil {
+		return
+	}
 	ctx, s.stop = context.WithCancel(context.WithoutCancel(ctx))
 	s.done = make(chan struct{})
 	go func() {

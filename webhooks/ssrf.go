@@ -60,12 +60,13 @@ func newClient(timeout time.Duration, allowPrivate func() bool) *http.Client {
 			if allowPrivate() {
 				return nil
 			}
+			// The dialer names the address in its error already.
 			ap, err := netip.ParseAddrPort(address)
 			if err != nil {
-				return fmt.Errorf("dial %s: %w", address, err)
+				return err
 			}
 			if !publicAddr(ap.Addr()) {
-				return fmt.Errorf("dial %s: %w", address, ErrPrivateTarget)
+				return ErrPrivateTarget
 			}
 			return nil
 		},
