@@ -37,6 +37,9 @@ var Version = "0.1.0-dev"
 type Config struct {
 	// HTTPAddr is the listen address (default 127.0.0.1:8090).
 	HTTPAddr string
+	// HTTPS, with Domains, serves over TLS with ACME certificates (see
+	// App.ServeHTTPS); HTTPAddr then answers challenges and redirects.
+	HTTPS HTTPSConfig
 	// DataDir holds the SQLite database (default ./plinth_data).
 	DataDir string
 	// DatabaseURL selects PostgreSQL (postgres://...); empty means SQLite.

@@ -78,6 +78,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if err != nil {
 			return err
 		}
+		if len(cfg.HTTPS.Domains) > 0 {
+			return serveHTTPS(ctx, app, cfg, flagGiven(args[1:], getenv, "http"), stdout)
+		}
 		ln, err := net.Listen("tcp", cfg.HTTPAddr)
 		if err != nil {
 			return fmt.Errorf("listen: %w", err)
@@ -159,6 +162,7 @@ func parseFlags(name string, args []string, getenv func(string) string, stderr i
 	pprofOn := fs.Bool("pprof", env("PPROF", "") == "1" || env("PPROF", "") == "true", "expose /debug/pprof/ (PLINTH_PPROF=1)")
 	fs.StringVar(&cfg.MetricsToken, "metrics-token", env("METRICS_TOKEN", ""), "bearer secret that lets a scraper read /metrics (superusers always can); prefer the env var (PLINTH_METRICS_TOKEN)")
 	s3Secret := s3Flags(fs, &cfg, env)
+	acmeCA := httpsFlags(fs, &cfg, env)
 	fs.StringVar(&cfg.EncryptionKey, "encryption-key", env("ENCRYPTION_KEY", ""), "32-byte key sealing secrets at rest: 64 hex digits, base64 or 32 characters; prefer the env var (PLINTH_ENCRYPTION_KEY)")
 	fs.StringVar(&cfg.RedisURL, "redis", env("REDIS_URL", ""), "redis://... to share rate limits between instances; empty keeps them in memory (PLINTH_REDIS_URL)")
 	fs.StringVar(&cfg.RedisPrefix, "redis-prefix", env("REDIS_PREFIX", "plinth:rl:"), "prefix of the rate-limit keys in Redis (PLINTH_REDIS_PREFIX)")
@@ -195,6 +199,9 @@ func parseFlags(name string, args []string, getenv func(string) string, stderr i
 	}
 	cfg.MaxBodyBytes, cfg.BcryptCost, cfg.Pprof = *maxBody, *cost, *pprofOn
 	cfg.S3.Secret = s3Secret()
+	if err := acmeCA(); err != nil {
+		return cfg, nil, nil, err
+	}
 	switch strings.ToLower(*rateLimits) {
 	case "on", "true", "1":
 	case "off", "false", "0":
@@ -270,7 +277,11 @@ func envDuration(s string, def time.Duration) (time.Duration, error) {
 // instance with no superuser yet, the one-time installer link that
 // creates the first one in the browser.
 func printURLs(ctx context.Context, app *plinth.App, addr net.Addr, stdout io.Writer) error {
-	base := "http://" + browsableHost(addr)
+	return printURLsAt(ctx, app, "http://"+browsableHost(addr), stdout)
+}
+
+// printURLsAt is printURLs for the base URL base.
+func printURLsAt(ctx context.Context, app *plinth.App, base string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "Plinth %s\n  REST API:  %s/api/\n  Dashboard: %s/_/\n", plinth.Version, base, base)
 	token, err := app.InstallerToken(ctx)
 	if err != nil {
