@@ -221,9 +221,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	a.logs = logStore
-	pruneCtx, stopPrune := context.WithCancel(context.WithoutCancel(ctx))
-	a.stopPrune = stopPrune
-	go srv.PruneLogs(pruneCtx)
+	// Log retention is the cron __pbLogsCleanup__ (app_jobs.go).
+	a.stopPrune = func() {}
 	a.migrations = newMigrations(a)
 	a.bindCollectionHooks()
 	a.files = fileStore

@@ -57,7 +57,9 @@ func (a *App) Files() files.Storage { return a.files }
 // in the background while the app serves, unless FileSweepInterval is
 // negative. The returned func stops it and waits for it to return.
 func (a *App) startSweeper(ctx context.Context) (stop func()) {
-	if a.files == nil || a.cfg.FileSweepInterval < 0 {
+	// The default schedule is the cron __plinthFileSweep__ (app_jobs.go);
+	// an interval of the App's own runs here.
+	if a.files == nil || a.cfg.FileSweepInterval <= 0 {
 		return func() {}
 	}
 	svc := &record.Service{Store: a.store}

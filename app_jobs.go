@@ -8,7 +8,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/plinthdev/plinth/api"
+	"github.com/plinthdev/plinth/files"
 	"github.com/plinthdev/plinth/jobs"
+	"github.com/plinthdev/plinth/record"
 	"github.com/plinthdev/plinth/store"
 	"github.com/plinthdev/plinth/webhooks"
 )
@@ -33,11 +35,32 @@ func openJobs(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger
 	return q, wh, nil
 }
 
+// addBuiltinCrons puts Plinth's own periodic work on the cron scheduler,
+// so that with several instances on PostgreSQL each runs once per tick:
+// log retention (PocketBase's id) and, at the default interval, the sweep
+// of unreferenced files.
+func (a *App) addBuiltinCrons() error {
+	if err := a.jobs.AddCron("__pbLogsCleanup__", "0 * * * *", a.srv.PruneLogsNow); err != nil {
+		return err
+	}
+	if a.files != nil && a.cfg.FileSweepInterval == 0 {
+		sw := &files.Sweeper{Storage: a.files, Referenced: (&record.Service{Store: a.store}).FileReferenced, Grace: a.cfg.FileSweepGrace, Logger: a.log}
+		return a.jobs.AddCron("__plinthFileSweep__", "0 */6 * * *", func(ctx context.Context) error {
+			_, err := sw.Sweep(ctx)
+			return err
+		})
+	}
+	return nil
+}
+
 // StartJobs starts working jobs: the queue's workers, its cron
 // scheduler and the webhook deliveries. Serve calls it; Go code that
 // embeds the App without serving it calls it once its job kinds are
 // registered (jobs.Register panics afterwards). It runs until Close.
 func (a *App) StartJobs(ctx context.Context) error {
+	if err := a.addBuiltinCrons(); err != nil {
+		return err
+	}
 	if err := a.jobs.Start(ctx); err != nil {
 		return err
 	}

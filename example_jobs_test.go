@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/plinthdev/plinth/jobs"
@@ -76,7 +77,9 @@ func ExampleApp_Jobs_cron() {
 		return
 	}
 	for _, c := range app.Jobs().Crons() {
-		fmt.Println(c.ID, c.Expression)
+		if !strings.HasPrefix(c.ID, "__") { // Plinth's own: __pbLogsCleanup__, …
+			fmt.Println(c.ID, c.Expression)
+		}
 	}
 	if err := app.Jobs().RunCron(ctx, "nightly_report"); err != nil {
 		fmt.Println(err)

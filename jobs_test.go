@@ -102,7 +102,16 @@ func TestWebhooksAPI(t *testing.T) {
 		h.call("POST", "/api/jobs/"+id+"/cancel", "", h.su, 200, nil)
 		h.call("POST", "/api/jobs/"+id+"/retry", "", h.su, 200, nil)
 		h.call("GET", "/api/jobs/999999", "", h.su, 404, nil)
-		h.call("GET", "/api/crons", "", h.su, 200, nil)
+		var crons []struct{ ID, Expression string }
+		h.call("GET", "/api/crons", "", h.su, 200, &crons)
+		ids := map[string]string{}
+		for _, c := range crons {
+			ids[c.ID] = c.Expression
+		}
+		if ids["__pbLogsCleanup__"] != "0 * * * *" || ids["__plinthFileSweep__"] != "0 */6 * * *" {
+			t.Errorf("built-in crons %v", crons)
+		}
+		h.call("POST", "/api/crons/__pbLogsCleanup__", "", h.su, 204, nil)
 		h.call("POST", "/api/crons/nope", "", h.su, 404, nil)
 		metrics := string(h.call("GET", "/metrics", "", h.su, 200, nil))
 		if !strings.Contains(metrics, `plinth_jobs{state="available"}`) || !strings.Contains(metrics, "plinth_jobs_runs_total") {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/plinthdev/plinth/jobs"
 	"github.com/plinthdev/plinth/webhooks"
@@ -217,4 +218,18 @@ func (h *jobsAPI) retryDelivery(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, d)
 	return nil
+}
+
+// PruneLogsNow deletes log entries older than the settings' maxDays (the
+// cron __pbLogsCleanup__ runs it).
+func (s *Server) PruneLogsNow(ctx context.Context) error {
+	if s.cfg.Logs == nil {
+		return nil
+	}
+	days := s.currentSettings().s.Logs.MaxDays
+	if days <= 0 {
+		return nil
+	}
+	_, err := s.cfg.Logs.Prune(ctx, time.Now().AddDate(0, 0, -days))
+	return err
 }
