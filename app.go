@@ -18,6 +18,7 @@ import (
 	"github.com/plinthdev/plinth/api"
 	"github.com/plinthdev/plinth/auth"
 	"github.com/plinthdev/plinth/files"
+	"github.com/plinthdev/plinth/gql"
 	"github.com/plinthdev/plinth/jobs"
 	"github.com/plinthdev/plinth/logs"
 	"github.com/plinthdev/plinth/mailer"
@@ -214,6 +215,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		RealtimeBus: bus, RealtimeIdleTimeout: cfg.RealtimeIdleTimeout,
 		RecordHooks: hooks, AuthHooks: hooks, Logs: logStore,
 	})
+	// GraphQL is a second transport over the same services and callers.
+	srv.Handle("/api/graphql", gql.New(gql.Config{Server: srv, Store: st, Settings: srv.Settings, Log: log}))
 	a := &App{cfg: cfg, log: log, store: st, tokens: tokens, handler: srv, srv: srv, bus: bus, hooks: hooks}
 	if a.jobs, a.webhooks, err = openJobs(ctx, cfg, st, log, reg, srv); err != nil {
 		logStore.Close()

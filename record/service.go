@@ -177,6 +177,9 @@ type ListParams struct {
 	Page      int
 	PerPage   int
 	SkipTotal bool
+	// Offset, when positive, skips that many records instead of the pages
+	// before Page.
+	Offset int
 }
 
 // List returns one page of c's records that the caller may list.
@@ -188,7 +191,7 @@ func (s *Service) List(ctx context.Context, caller *Caller, c *schema.Collection
 	page, err := s.Store.List(ctx, store.ListQuery{
 		Collection: c, Filters: filters, Filter: p.Filter, Client: client(caller),
 		Request: caller.Request, Sort: p.Sort,
-		Page: p.Page, PerPage: p.PerPage, SkipTotal: p.SkipTotal,
+		Page: p.Page, PerPage: p.PerPage, Offset: p.Offset, SkipTotal: p.SkipTotal,
 	})
 	if err != nil {
 		return nil, err

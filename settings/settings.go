@@ -38,6 +38,25 @@ type Settings struct {
 	// Backups holds PocketBase's backup schedule (cron, cronMaxKeep); it
 	// is stored for the backups API.
 	Backups Backups `json:"backups"`
+	// GraphQL limits the GraphQL API (/api/graphql).
+	GraphQL GraphQL `json:"graphql"`
+}
+
+// GraphQL limits the GraphQL API; zero values mean the defaults.
+type GraphQL struct {
+	// DisableIntrospection refuses __schema and __type queries
+	// (introspection is on by default, as GraphQL tools expect).
+	DisableIntrospection bool `json:"disableIntrospection"`
+	// MaxDepth bounds how deeply selections nest (default 10;
+	// introspection fields are not counted).
+	MaxDepth int `json:"maxDepth"`
+	// MaxComplexity bounds an operation's cost: each field counts 1, a
+	// list's fields as many times as its limit, a to-many relation's ten
+	// times (default 50000).
+	MaxComplexity int `json:"maxComplexity"`
+	// MaxLimit bounds a list's limit argument (default 1000, like REST's
+	// perPage).
+	MaxLimit int `json:"maxLimit"`
 }
 
 // Webhooks tunes webhook deliveries (package webhooks).
@@ -355,6 +374,15 @@ func (s *Settings) Validate() error {
 	}
 	if len(meta) > 0 {
 		errs["meta"] = meta
+	}
+	gq := schema.Errors{}
+	for name, v := range map[string]int{"maxDepth": s.GraphQL.MaxDepth, "maxComplexity": s.GraphQL.MaxComplexity, "maxLimit": s.GraphQL.MaxLimit} {
+		if v < 0 {
+			gq.Add(name, schema.NewFieldError("validation_min_number_constraint", "Must be 0 (the default) or more."))
+		}
+	}
+	if len(gq) > 0 {
+		errs["graphql"] = gq
 	}
 
 	smtp := schema.Errors{}

@@ -32,9 +32,12 @@ type ListQuery struct {
 	// Request resolves @request.* in the filters.
 	Request *filter.RequestInfo
 	// Sort is the `sort` parameter.
-	Sort      string
-	Page      int
-	PerPage   int
+	Sort    string
+	Page    int
+	PerPage int
+	// Offset, when positive, is how many records to skip instead of the
+	// pages before Page (GraphQL's offset need not be a page boundary).
+	Offset    int
 	SkipTotal bool
 }
 
@@ -177,7 +180,11 @@ func (s *Store) list(ctx context.Context, r reader, q ListQuery) (page *Page, er
 	// lets the planner settle on a generic plan after a few executions
 	// instead of planning each page anew.
 	whereArgs := len(p.Values)
-	query += " LIMIT " + p.Add(int64(q.PerPage)) + " OFFSET " + p.Add(int64((q.Page-1)*q.PerPage))
+	offset := int64(q.Page-1) * int64(q.PerPage)
+	if q.Offset > 0 {
+		offset = int64(q.Offset)
+	}
+	query += " LIMIT " + p.Add(int64(q.PerPage)) + " OFFSET " + p.Add(offset)
 	release, err := s.limits.acquireHeavy(ctx, p.ClientCost)
 	if err != nil {
 		return nil, err
@@ -190,7 +197,7 @@ func (s *Store) list(ctx context.Context, r reader, q ListQuery) (page *Page, er
 	page = &Page{Items: items, TotalItems: -1}
 	if !q.SkipTotal {
 		// The page tells us the total when it is the first and not full.
-		if q.Page == 1 && len(items) < q.PerPage {
+		if offset == 0 && len(items) < q.PerPage {
 			page.TotalItems = len(items)
 		} else {
 			rows, err := r.query(ctx, "SELECT COUNT(*)"+from, p.Values[:whereArgs]...)
