@@ -23,6 +23,7 @@ import (
 	"github.com/plinthdev/plinth/logs"
 	"github.com/plinthdev/plinth/mailer"
 	"github.com/plinthdev/plinth/migrate"
+	"github.com/plinthdev/plinth/openapi"
 	"github.com/plinthdev/plinth/realtime"
 	"github.com/plinthdev/plinth/record"
 	"github.com/plinthdev/plinth/schema"
@@ -217,6 +218,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	})
 	// GraphQL is a second transport over the same services and callers.
 	srv.Handle("/api/graphql", gql.New(gql.Config{Server: srv, Store: st, Settings: srv.Settings, Log: log}))
+	srv.Handle("GET /api/openapi.json", openapi.Handler(st, Version))
 	a := &App{cfg: cfg, log: log, store: st, tokens: tokens, handler: srv, srv: srv, bus: bus, hooks: hooks}
 	if a.jobs, a.webhooks, err = openJobs(ctx, cfg, st, log, reg, srv); err != nil {
 		logStore.Close()
