@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/plinthdev/plinth/auth"
+	"github.com/plinthdev/plinth/realtime"
 	"github.com/plinthdev/plinth/schema"
 	"github.com/plinthdev/plinth/store"
 )
@@ -65,3 +66,12 @@ func (s *Server) WithToken(r *http.Request, token string) (*http.Request, error)
 func EncodeOptions(viewer *schema.Record) schema.EncodeOptions {
 	return encodeOptions{viewer: viewer}.schemaOptions()
 }
+
+// Broker is the realtime broker (nil when realtime failed to start), for
+// transports that deliver record events (GraphQL subscriptions).
+func (s *Server) Broker() *realtime.Broker { return s.broker }
+
+// RealtimeAuth is how the realtime broker identifies a subscriber
+// authenticated as rec (nil: a guest), so that its Authorizer applies the
+// same rules to it as to SSE and WebSocket clients.
+func RealtimeAuth(rec *schema.Record) realtime.Auth { return realtimeAuthOf(rec) }
