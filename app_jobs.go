@@ -10,6 +10,7 @@ import (
 	"github.com/plinthdev/plinth/api"
 	"github.com/plinthdev/plinth/files"
 	"github.com/plinthdev/plinth/jobs"
+	"github.com/plinthdev/plinth/mailer"
 	"github.com/plinthdev/plinth/record"
 	"github.com/plinthdev/plinth/store"
 	"github.com/plinthdev/plinth/webhooks"
@@ -32,8 +33,26 @@ func openJobs(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger
 		return nil, nil, err
 	}
 	srv.MountJobs(q, wh)
+	jobs.Register(q, func(ctx context.Context, j *jobs.Job[mailArgs]) error {
+		return srv.SendMailNow(ctx, &j.Args.Message)
+	}, jobs.WorkerOpts{MaxAttempts: mailAttempts, Timeout: time.Minute})
+	srv.SetMailQueue(func(ctx context.Context, m *mailer.Message) error {
+		_, err := q.Enqueue(ctx, mailArgs{Message: *m}, &jobs.Opts{MaxAttempts: mailAttempts})
+		return err
+	})
 	return q, wh, nil
 }
+
+// mailAttempts retries an email for about six days (River's backoff,
+// attempt⁴ seconds).
+const mailAttempts = 20
+
+// mailArgs is the job of one email sent through SMTP.
+type mailArgs struct {
+	Message mailer.Message `json:"message"`
+}
+
+func (mailArgs) Kind() string { return "plinth.mail" }
 
 // addBuiltinCrons puts Plinth's own periodic work on the cron scheduler,
 // so that with several instances on PostgreSQL each runs once per tick:

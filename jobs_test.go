@@ -122,3 +122,35 @@ func TestWebhooksAPI(t *testing.T) {
 		h.call("DELETE", "/api/webhooks/"+wh.ID, "", h.su, 404, nil)
 	})
 }
+
+// TestMailThroughQueue: with SMTP on and the server down, an auth email
+// is not lost: it waits in the queue as a plinth.mail job being retried.
+func TestMailThroughQueue(t *testing.T) {
+	t.Parallel()
+	testenv.Run(t, func(t *testing.T, b testenv.Backend) {
+		h := newHookApp(t, b, false)
+		if err := h.app.StartJobs(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		h.call("PATCH", "/api/settings", `{"smtp":{"enabled":true,"host":"127.0.0.1","port":1}}`, h.su, 200, nil)
+		h.call("POST", "/api/collections/users/records", `{"email":"u@example.com","password":"secret-pass-1","passwordConfirm":"secret-pass-1"}`, h.su, 200, nil)
+		h.call("POST", "/api/collections/users/request-password-reset", `{"email":"u@example.com"}`, "", 204, nil)
+		var list struct{ Items []jobs.JobInfo }
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			h.call("GET", "/api/jobs?kind=plinth.mail", "", h.su, 200, &list)
+			if len(list.Items) == 1 && len(list.Items[0].Errors) > 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d mail jobs, none failed yet", len(list.Items))
+			}
+		}
+		// Retried: waiting for its next attempt, or already due again.
+		if j := list.Items[0]; (j.State != "retryable" && j.State != "available" && j.State != "running") || j.MaxAttempts != 20 || !strings.Contains(string(j.Args), "u@example.com") {
+			t.Errorf("mail job %d: state %s, max attempts %d, errors %v", j.ID, j.State, j.MaxAttempts, j.Errors)
+		}
+		if n := h.app.DevMailbox().Len(); n != 0 {
+			t.Errorf("%d emails went to the dev mailbox", n)
+		}
+	})
+}

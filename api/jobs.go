@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/plinthdev/plinth/jobs"
+	"github.com/plinthdev/plinth/mailer"
 	"github.com/plinthdev/plinth/webhooks"
 )
 
@@ -233,3 +234,30 @@ func (s *Server) PruneLogsNow(ctx context.Context) error {
 	_, err := s.cfg.Logs.Prune(ctx, time.Now().AddDate(0, 0, -days))
 	return err
 }
+
+// SetMailQueue makes the auth flows' emails go through enqueue (a job of
+// the queue) while SMTP is enabled, so that they are retried while the
+// server is down and each is visible as a job. Development mail (SMTP off)
+// still lands in the dev mailbox at once. Call it before serving.
+func (s *Server) SetMailQueue(enqueue func(ctx context.Context, m *mailer.Message) error) {
+	s.sys.mailQueue = enqueue
+}
+
+// SendMailNow sends an email with the sender of the settings in force (the
+// mail job's worker).
+func (s *Server) SendMailNow(ctx context.Context, m *mailer.Message) error {
+	return s.currentSettings().sender.Send(ctx, m)
+}
+
+// queuedSender is the sender the auth flows get.
+func (s *Server) queuedSender(l *liveSettings) mailer.Sender {
+	if s.sys.mailQueue == nil || !l.s.SMTP.Enabled || l.sender == mailer.Sender(s.sys.devMail) {
+		return l.sender
+	}
+	return mailQueueSender(s.sys.mailQueue)
+}
+
+// mailQueueSender enqueues instead of sending.
+type mailQueueSender func(ctx context.Context, m *mailer.Message) error
+
+func (f mailQueueSender) Send(ctx context.Context, m *mailer.Message) error { return f(ctx, m) }

@@ -44,6 +44,9 @@ type system struct {
 	lastRLWarn atomic.Int64
 	// auth runs the auth flows (package authflow).
 	auth *authflow.Service
+	// mailQueue, when set (SetMailQueue), carries SMTP emails of the auth
+	// flows through the job queue.
+	mailQueue func(ctx context.Context, m *mailer.Message) error
 }
 
 // liveSettings are the settings in force and the objects built from them.
@@ -83,7 +86,7 @@ func (s *Server) initSystem() {
 		Providers: authflow.NewProviders(s.oauth2.registry), Log: s.log, Hooks: s.cfg.AuthHooks,
 		Live: func() authflow.Live {
 			l := s.currentSettings()
-			return authflow.Live{Settings: l.s, Sender: l.sender, Logins: l.logins}
+			return authflow.Live{Settings: l.s, Sender: s.queuedSender(l), Logins: l.logins}
 		},
 		LimiterFailed: s.limiterFailed,
 	}
