@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -35,6 +36,7 @@ type receiver struct {
 	failFirst atomic.Int32
 	mu        sync.Mutex
 	got       []received
+	ok        []string // webhook-ids answered 200
 }
 
 func newReceiver(t *testing.T) *receiver {
@@ -48,10 +50,24 @@ func newReceiver(t *testing.T) *receiver {
 			http.Error(w, strings.Repeat("down ", 1000), http.StatusServiceUnavailable)
 			return
 		}
+		rc.mu.Lock()
+		rc.ok = append(rc.ok, r.Header.Get("webhook-id"))
+		rc.mu.Unlock()
 		w.Write([]byte("ok"))
 	}))
 	t.Cleanup(rc.Close)
 	return rc
+}
+
+// delivered lists the distinct webhook-ids answered 200.
+func (rc *receiver) delivered() map[string]bool {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	out := map[string]bool{}
+	for _, id := range rc.ok {
+		out[id] = true
+	}
+	return out
 }
 
 func (rc *receiver) requests() []received {
@@ -85,8 +101,11 @@ type env struct {
 	c   *schema.Collection
 }
 
-func setup(t *testing.T, b testenv.Backend, allowPrivate bool) *env {
+func setup(t *testing.T, b testenv.Backend, allowPrivate bool, schedule ...time.Duration) *env {
 	t.Helper()
+	if len(schedule) == 0 {
+		schedule = []time.Duration{50 * time.Millisecond, 50 * time.Millisecond}
+	}
 	ctx := context.Background()
 	st, err := store.Open(ctx, store.Config{Dir: b.Dir, URL: b.URL})
 	if err != nil {
@@ -97,7 +116,7 @@ func setup(t *testing.T, b testenv.Backend, allowPrivate bool) *env {
 		t.Fatal(err)
 	}
 	svc, err := webhooks.New(ctx, webhooks.Config{Store: st, Queue: q, AllowPrivateNetworks: func() bool { return allowPrivate },
-		Schedule: []time.Duration{50 * time.Millisecond, 50 * time.Millisecond}, Timeout: 5 * time.Second})
+		Schedule: schedule, Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -284,5 +303,38 @@ func TestSSRF(t *testing.T) {
 		if n := len(rc.requests()); n != 0 {
 			t.Errorf("the loopback receiver got %d requests", n)
 		}
+	})
+}
+
+// TestReceiverDownThenBack: events that happen while the receiver is down
+// all reach it once it returns (the schedule scaled down from hours to
+// tenths of a second).
+func TestReceiverDownThenBack(t *testing.T) {
+	t.Parallel()
+	testenv.Run(t, func(t *testing.T, b testenv.Backend) {
+		ctx := context.Background()
+		// Eight attempts as in production, 100 ms apart instead of hours.
+		e := setup(t, b, true, 100*time.Millisecond, 100*time.Millisecond, 100*time.Millisecond, 100*time.Millisecond,
+			100*time.Millisecond, 100*time.Millisecond, 100*time.Millisecond)
+		rc := newReceiver(t)
+		rc.failFirst.Store(1 << 30) // down
+		if _, err := e.svc.Create(ctx, webhooks.Input{URL: ptr(rc.URL), Collections: ptr([]string{"posts"})}); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 20 {
+			if err := e.insert(t, "while down "+strconv.Itoa(i), false); err != nil {
+				t.Fatal(err)
+			}
+		}
+		eventually(t, "failed attempts", func() bool { return len(rc.requests()) >= 20 })
+		time.Sleep(150 * time.Millisecond) // a retry round while still down
+		rc.failFirst.Store(0)              // back
+		eventually(t, "every event after the receiver returned", func() bool {
+			ok := map[string]bool{}
+			for _, r := range rc.requests() {
+				ok[r.id] = true
+			}
+			return len(ok) == 20 && len(rc.delivered()) == 20
+		})
 	})
 }
