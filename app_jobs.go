@@ -34,7 +34,15 @@ func openJobs(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger
 	}
 	srv.MountJobs(q, wh)
 	jobs.Register(q, func(ctx context.Context, j *jobs.Job[mailArgs]) error {
-		return srv.SendMailNow(ctx, &j.Args.Message)
+		err := srv.SendMailNow(ctx, &j.Args.Message)
+		if err != nil {
+			// Logged here, by subject, because the queue's own log line
+			// names neither; never the recipient nor the body, which
+			// holds the token or code.
+			log.Error("mail: sending failed", "subject", j.Args.Message.Subject,
+				"job", j.ID, "attempt", j.Attempt, "maxAttempts", j.MaxAttempts, "err", err)
+		}
+		return err
 	}, jobs.WorkerOpts{MaxAttempts: mailAttempts, Timeout: time.Minute})
 	srv.SetMailQueue(func(ctx context.Context, m *mailer.Message) error {
 		_, err := q.Enqueue(ctx, mailArgs{Message: *m}, &jobs.Opts{MaxAttempts: mailAttempts})

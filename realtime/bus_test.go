@@ -207,15 +207,15 @@ func busSuite(t *testing.T, pair busPair) {
 		if f, ok := cb.nextWithin(200 * time.Millisecond); ok {
 			t.Fatalf("B got %+v from an instance that believes it is alone", f)
 		}
-		// B says hello (as every helloInterval); A hears it and publishes again.
-		if err := b.b.sendBus(envelope{Type: msgHello}); err != nil {
-			t.Fatal(err)
-		}
 		// Believing it is alone, A also answers at once that a client it
 		// does not hold is unknown, instead of asking the bus.
 		start := time.Now()
 		if err := a.b.SetSubscriptions(context.Background(), cb.id, Auth{}, []string{"posts/*"}); !errors.Is(err, ErrUnknownClient) || time.Since(start) > 100*time.Millisecond {
 			t.Fatalf("alone: SetSubscriptions for B's client: %v after %s", err, time.Since(start))
+		}
+		// B says hello (as every helloInterval); A hears it and publishes again.
+		if err := b.b.sendBus(envelope{Type: msgHello}); err != nil {
+			t.Fatal(err)
 		}
 		eventually(t, wait, "A hears B", a.b.peersAlive)
 		a.publish(t, "posts", "r1", "update", `{"n":2}`)
