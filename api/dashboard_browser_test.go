@@ -157,6 +157,15 @@ func (d *dash) waitText(s string) {
 	}
 }
 
+// waitOption waits for an autocompletion option labelled label.
+func (d *dash) waitOption(label string) {
+	d.t.Helper()
+	if err := d.poll("option", fmt.Sprintf(`[...document.querySelectorAll('[role=listbox] [role=option]')].some(o => o.textContent.trim() === %q)`, label)); err != nil {
+		d.shot("missing-option")
+		d.t.Fatalf("no completion %q: %v\n%s", label, err, d.text())
+	}
+}
+
 // shot saves a screenshot of the whole page as NN-name.png.
 func (d *dash) shot(name string) {
 	d.n++
@@ -424,7 +433,12 @@ func TestDashboardBrowser(t *testing.T) {
 			t.Errorf("the rule error is not shown inline: %q", ruleErr)
 		}
 		d.shot("rule-refused")
+		// The rule editor completes @request.* (and fields, @collection.*).
+		d.fill("List/search rule", "@request.au")
+		d.waitOption("@request.auth.id")
+		d.shot("rule-autocomplete")
 		d.fill("List/search rule", "published = true")
+		d.waitText("The server accepts this rule.")
 		d.click("button", "Save changes")
 		d.find("heading", "posts base collection", 0)
 		var userList struct {
@@ -469,9 +483,55 @@ func TestDashboardBrowser(t *testing.T) {
 		d.click("button", "Import/export schema")
 		d.find("heading", "Import/export schema", 0)
 		d.waitText(`"name": "posts"`)
-		d.click("button", "posts base")
 
-		// 8. Bulk delete both records.
+		// 8. Logs: the chart and the table of the requests made so far; a
+		// filter (checked live, then applied) narrows it; one entry's detail.
+		d.click("button", "Logs")
+		d.find("heading", "Logs", 0)
+		if err := d.poll("chart", `(() => { const c = document.querySelector('figure canvas');
+		  return c && c.width > 0 && /[1-9]\d* entries/.test(document.body.innerText); })()`); err != nil {
+			t.Errorf("no requests-per-hour chart: %v\n%s", err, d.text())
+		}
+		d.waitText("GET /api/collections/posts/records")
+		d.shot("logs")
+		d.fill("Filter", "data.status >== 400")
+		if err := d.poll("log filter error", `[...document.querySelectorAll('[role=alert]')].some(e => e.textContent.includes('Invalid filter'))`); err != nil {
+			t.Errorf("a wrong log filter shows no error while typing: %v\n%s", err, d.text())
+		}
+		d.fill("Filter", "data.status >= 400")
+		d.waitText("The server accepts this filter")
+		d.click("button", "Apply filter")
+		if err := d.poll("log filtered", `(() => { const rows = [...document.querySelectorAll('table[aria-label="Log entries"] tbody tr')];
+		  return rows.length > 0 && rows.every(r => Number(r.cells[3].textContent) >= 400); })()`); err != nil {
+			t.Errorf("the filter data.status >= 400 did not narrow the log: %v\n%s", err, d.text())
+		}
+		d.shot("logs-filtered")
+		first := eval[string](d, "first log row", `document.querySelector('table[aria-label="Log entries"] tbody tr button').getAttribute('aria-label')`)
+		d.click("button", first)
+		d.find("heading", "Log entry", 0)
+		d.waitText("userAgent")
+		id := strings.TrimPrefix(first, "Details of ")
+		var entry struct {
+			Data struct{ Status int } `json:"data"`
+		}
+		ta.mustJSON("GET", "/api/logs/"+id, nil, ta.su, 200, &entry)
+		if entry.Data.Status < 400 {
+			t.Errorf("log entry %s of the filtered table has status %d", id, entry.Data.Status)
+		}
+		d.shot("log-detail")
+		d.click("button", "Close")
+
+		// The records filter box completes field names.
+		d.click("button", "posts base")
+		d.find("heading", "posts base collection", 0)
+		d.fill("Filter", "sco")
+		d.waitOption("score")
+		d.shot("filter-autocomplete")
+		d.run("accept completion", chromedp.KeyEvent("\r"))
+		d.run("type rest of filter", chromedp.KeyEvent(" >= 0"))
+		d.waitText("The server accepts this filter")
+
+		// 9. Bulk delete both records.
 		d.click("label", "Select all on this page")
 		d.click("button", "Delete selected")
 		d.shot("bulk-delete")

@@ -98,6 +98,11 @@ export const createAPIKey = (body) => pb.send('/api/api-keys', { method: 'POST',
 export const revokeAPIKey = (id) => pb.send('/api/api-keys/' + encodeURIComponent(id), { method: 'DELETE' })
 export const listMails = () => pb.send('/api/dev/mails', { method: 'GET' })
 
+// Logs: the request and application log, and its hourly counts.
+export const listLogs = (page, perPage, opts) => pb.logs.getList(page, perPage, opts)
+export const getLog = (id) => pb.logs.getOne(id)
+export const logStats = (filter) => pb.logs.getStats(filter ? { filter } : {})
+
 // errorMessage is what to show for a failed call.
 export function errorMessage(e) {
   if (!e) return ''

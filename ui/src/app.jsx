@@ -9,6 +9,7 @@ import { Settings } from './pages/settings.jsx'
 import { APIKeys } from './pages/apikeys.jsx'
 import { Mails } from './pages/mails.jsx'
 import { ImportExport } from './pages/import.jsx'
+import { Logs } from './pages/logs.jsx'
 
 export function App() {
   const r = route.value
@@ -33,6 +34,7 @@ function Shell() {
     case 'settings': page = <Settings />; break
     case 'api-keys': page = <APIKeys />; break
     case 'mails': page = <Mails />; break
+    case 'logs': page = <Logs />; break
     case 'superusers': page = <Records key="_superusers" name="_superusers" />; break
     default: page = <Welcome />
   }
@@ -58,6 +60,7 @@ function Shell() {
         <ul class="nav-list">
           <li><a href="#/superusers" aria-current={r[0] === 'superusers' ? 'page' : undefined}>Superusers</a></li>
           <li><a href="#/api-keys" aria-current={r[0] === 'api-keys' ? 'page' : undefined}>API keys</a></li>
+          <li><a href="#/logs" aria-current={r[0] === 'logs' ? 'page' : undefined}>Logs</a></li>
           <li><a href="#/settings" aria-current={r[0] === 'settings' ? 'page' : undefined}>Settings</a></li>
           <li><a href="#/mails" aria-current={r[0] === 'mails' ? 'page' : undefined}>Dev mailbox</a></li>
           <li><a href="#/import" aria-current={r[0] === 'import' ? 'page' : undefined}>Import/export schema</a></li>

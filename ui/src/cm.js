@@ -7,7 +7,7 @@ import { autocompletion, completionKeymap, closeBrackets } from '@codemirror/aut
 import { json } from '@codemirror/lang-json'
 import { sql } from '@codemirror/lang-sql'
 
-export function mount(parent, { value, onChange, lang, labelId, describedBy, completions, rows }) {
+export function mount(parent, { value, onChange, onEnter, lang, labelId, describedBy, completions, rows }) {
   const extensions = [
     // CodeMirror adds its styles in <style> elements: the CSP allows them
     // with the nonce the server put in the page.
@@ -19,7 +19,11 @@ export function mount(parent, { value, onChange, lang, labelId, describedBy, com
     closeBrackets(),
     syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
     // Tab is left to the browser, so the editor never traps keyboard focus.
-    keymap.of([...completionKeymap, ...defaultKeymap, ...historyKeymap]),
+    // Enter accepts an open completion first; otherwise a one-line field
+    // (a filter box) submits instead of adding a line.
+    keymap.of([...completionKeymap,
+      ...(onEnter ? [{ key: 'Enter', run: () => { queueMicrotask(onEnter); return true } }] : []),
+      ...defaultKeymap, ...historyKeymap]),
     EditorView.lineWrapping,
     EditorView.contentAttributes.of({
       'aria-labelledby': labelId,

@@ -10,14 +10,14 @@ import { useEffect, useId, useRef, useState } from 'preact/hooks'
 let cmModule
 const loadCM = () => (cmModule ||= import('./cm.js'))
 
-export function CodeField({ label, value, onChange, lang, completions, error, hint, rows = 3 }) {
+export function CodeField({ label, value, onChange, onEnter, lang, completions, error, hint, rows = 3, class: cls }) {
   const id = useId()
   const labelId = id + '-label'
   const describedBy = [hint && id + '-hint', error && id + '-err'].filter(Boolean).join(' ') || undefined
   const host = useRef(null)
   const view = useRef(null)
   const latest = useRef({ onChange, completions })
-  latest.current = { onChange, completions, value }
+  latest.current = { onChange, onEnter, completions, value }
   const [ready, setReady] = useState(false)
 
   useEffect(() => {
@@ -25,8 +25,11 @@ export function CodeField({ label, value, onChange, lang, completions, error, hi
     loadCM().then((cm) => {
       if (dead || !host.current) return
       view.current = cm.mount(host.current, {
-        value: latest.current.value ?? '', lang, labelId, describedBy, rows,
+        // Both ids, whether or not a hint or error shows yet: the editor
+        // reads its attributes once, and a missing id is simply skipped.
+        value: latest.current.value ?? '', lang, labelId, describedBy: id + '-hint ' + id + '-err', rows,
         onChange: (v) => latest.current.onChange(v),
+        onEnter: onEnter ? () => latest.current.onEnter?.() : undefined,
         completions: () => latest.current.completions?.() || [],
       })
       host.current.hidden = false
@@ -36,10 +39,11 @@ export function CodeField({ label, value, onChange, lang, completions, error, hi
   }, [])
 
   return (
-    <div class={'field code-field' + (error ? ' invalid' : '')} aria-busy={ready ? undefined : 'true'}>
+    <div class={'field code-field' + (error ? ' invalid' : '') + (cls ? ' ' + cls : '')} aria-busy={ready ? undefined : 'true'}>
       <label id={labelId} for={ready ? undefined : id} onClick={() => view.current?.focus()}>{label}</label>
       <EditorHost hostRef={host} />
-      {!ready && <textarea id={id} rows={rows} aria-describedby={describedBy} value={value ?? ''} onInput={(e) => onChange(e.currentTarget.value)} spellcheck={false} />}
+      {!ready && <textarea id={id} rows={rows} aria-describedby={describedBy} value={value ?? ''} onInput={(e) => onChange(e.currentTarget.value)} spellcheck={false}
+        onKeyDown={onEnter ? (e) => { if (e.key === 'Enter') { e.preventDefault(); onEnter() } } : undefined} />}
       {hint && <span id={id + '-hint'} class="hint">{hint}</span>}
       {error && <span id={id + '-err'} class="error" role="alert">{error}</span>}
     </div>

@@ -118,3 +118,9 @@ export function preview(rec, coll) {
   const text = fields.find((f) => ['text', 'email', 'url'].includes(f.type) && f.name !== 'id' && shown(f.name))
   return text ? String(rec[text.name]) : rec.id
 }
+
+// filterWords lists what a superuser's filter over c may name: its fields
+// (and their modifiers), other collections and the date macros.
+export function filterWords(c, all) {
+  return ruleWords(c, all).filter((w) => !w.startsWith('@request.'))
+}

@@ -1,8 +1,9 @@
-import { useState } from 'preact/hooks'
+import { useRef, useState } from 'preact/hooks'
 import * as api from '../api.js'
 import { byName, collections, loadCollections, go, notify } from '../state.js'
 import { Field, Check, Dialog, ErrorText } from '../widgets.jsx'
 import { CodeField } from '../code.jsx'
+import { useLiveCheck } from '../filterbox.jsx'
 import { FIELD_TYPES, RULES, AUTH_RULES, newField, withType, defaultFields, ruleWords, fieldChanges } from '../schema.js'
 
 let keySeq = 0
@@ -169,7 +170,8 @@ function Editor({ original }) {
           <legend>API rules</legend>
           <p class="hint">Superusers only: nobody else may do it. An empty rule lets everyone. Otherwise a filter that must hold, e.g. <code>owner = @request.auth.id</code>. Press Ctrl+Space for suggestions.</p>
           {rules.map(([key, label]) => (
-            <RuleEditor key={key} label={label} value={d[key]} error={errors[key]} words={words} onChange={(v) => set({ [key]: v })} />
+            <RuleEditor key={key} label={label} value={d[key]} error={errors[key]} words={words} onChange={(v) => set({ [key]: v })}
+              validate={original && original.type === d.type ? (src) => api.listRecords(original.name, 1, 1, { filter: src, skipTotal: true, fields: 'id' }) : null} />
           ))}
         </fieldset>
 
@@ -268,12 +270,24 @@ function Option({ kind, label, value, error, onChange }) {
   )
 }
 
-function RuleEditor({ label, value, error, words, onChange }) {
+// RuleEditor edits one rule. For a saved collection the server checks the
+// rule while it is typed (as a superuser's filter over the collection: the
+// same parser and fields, @request.* included); a new collection's rules
+// are checked when it is created.
+function RuleEditor({ label, value, error, words, onChange, validate }) {
   const locked = value === null || value === undefined
+  const live = useLiveCheck(locked ? '' : value, validate)
+  // The error of the last save stands until the rule is edited; then the
+  // live check speaks.
+  const seen = useRef({ error: undefined, value: undefined })
+  if (seen.current.error !== error) seen.current = { error, value }
+  const saved = error && seen.current.value === value ? error : ''
+  const shown = saved || (live.state === 'bad' ? live.msg : '')
+  const hint = shown ? undefined : live.state === 'ok' ? 'The server accepts this rule.' : live.state === 'checking' ? 'Checking…' : undefined
   return (
     <div class="rule">
       <Check label={`${label}: superusers only`} checked={locked} onChange={(v) => onChange(v ? null : '')} />
-      {!locked && <CodeField label={label} lang="rule" rows={1} value={value} onChange={onChange} error={error} completions={words} />}
+      {!locked && <CodeField label={label} lang="rule" rows={1} value={value} onChange={onChange} error={shown} hint={hint} completions={words} />}
       {locked && error && <p class="error" role="alert">{error}</p>}
     </div>
   )

@@ -3,7 +3,8 @@ import * as api from '../api.js'
 import { byName, byId, collections, notify } from '../state.js'
 import { Field, Check, Dialog } from '../widgets.jsx'
 import { RecordPanel } from './record.jsx'
-import { preview } from '../schema.js'
+import { preview, filterWords } from '../schema.js'
+import { FilterBox } from '../filterbox.jsx'
 
 const PER_PAGE = [20, 50, 100, 500]
 
@@ -33,7 +34,6 @@ function Table({ c }) {
   const [page, setPage] = useState(1)
   const [perPage, setPerPage] = useState(50)
   const [sort, setSort] = useState(hasCreated ? '-created' : '')
-  const [filterText, setFilterText] = useState('')
   const [filter, setFilter] = useState('')
   const [data, setData] = useState({ items: [], totalItems: 0, totalPages: 1 })
   const [error, setError] = useState('')
@@ -118,14 +118,10 @@ function Table({ c }) {
         </div>
       </header>
       <div class="toolbar">
-        <form class="row grow" role="search" onSubmit={(e) => { e.preventDefault(); setPage(1); setFilter(filterText.trim()) }}>
-          <Field label="Filter" class="grow" error={error} hint={error ? undefined : 'e.g. title ~ "hello" && created > "2026-01-01"'}>{(id, desc, invalid) => (
-            <input id={id} class="mono" aria-describedby={desc} aria-invalid={invalid} value={filterText}
-              onInput={(e) => setFilterText(e.currentTarget.value)} />
-          )}</Field>
-          <button type="submit">Apply filter</button>
-          {filter && <button type="button" onClick={() => { setFilterText(''); setFilter(''); setPage(1) }}>Clear</button>}
-        </form>
+        <FilterBox applied={filter} error={error} words={() => filterWords(c, collections.value)}
+          validate={(src) => api.listRecords(c.name, 1, 1, { filter: src, skipTotal: true, fields: 'id' })}
+          example={'e.g. title ~ "hello" && created > "2026-01-01"; Ctrl+Space suggests fields'}
+          onApply={(src) => { setPage(1); setFilter(src) }} />
         <details class="picker">
           <summary>Columns</summary>
           <fieldset>
