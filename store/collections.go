@@ -208,6 +208,9 @@ func (s *Store) saveCollectionTx(ctx context.Context, tx *sql.Tx, snap *Schema, 
 	if err != nil {
 		return nil, err
 	}
+	if err := s.keepRowCount(ctx, tx, c); err != nil {
+		return nil, err
+	}
 
 	def, err := json.Marshal(c)
 	if err != nil {
@@ -595,6 +598,9 @@ func (s *Store) deleteCollectionTx(ctx context.Context, tx *sql.Tx, c *schema.Co
 	if _, err := tx.ExecContext(ctx, "DROP "+kind+" IF EXISTS "+quote(c.Name)); err != nil {
 		return schema.Errors{"id": schema.NewFieldError("validation_collection_in_use",
 			fmt.Sprintf("The collection cannot be dropped: %v", err))}
+	}
+	if err := s.forgetRowCount(ctx, tx, c); err != nil {
+		return err
 	}
 	_, err := tx.ExecContext(ctx, s.rebind(`DELETE FROM _collections WHERE id = ?`), c.ID)
 	return err

@@ -104,6 +104,17 @@ var migrations = []migration{
 	{7, "auth origins", func(ctx context.Context, s *Store, tx *sql.Tx) error {
 		return addSystemCollections(ctx, s, tx, authOriginsCollection)
 	}},
+	{8, "row counts", func(ctx context.Context, s *Store, tx *sql.Tx) error {
+		if err := s.reloadSchema(ctx, tx); err != nil {
+			return err
+		}
+		for _, c := range s.Schema().list {
+			if err := s.keepRowCount(ctx, tx, c); err != nil {
+				return err
+			}
+		}
+		return nil
+	}},
 }
 
 // addSystemCollections creates system collections from their definitions.

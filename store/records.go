@@ -199,6 +199,10 @@ func (s *Store) list(ctx context.Context, r reader, q ListQuery) (page *Page, er
 		// The page tells us the total when it is the first and not full.
 		if offset == 0 && len(items) < q.PerPage {
 			page.TotalItems = len(items)
+		} else if n, ok, err := s.maybeRowCount(ctx, r, c, where); err != nil {
+			return nil, err
+		} else if ok {
+			page.TotalItems = n
 		} else {
 			rows, err := r.query(ctx, "SELECT COUNT(*)"+from, p.Values[:whereArgs]...)
 			if err != nil {
