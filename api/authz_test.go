@@ -249,8 +249,44 @@ func TestRolesPattern(t *testing.T) {
 			{name: "editor cannot delete", method: "DELETE", path: "/api/collections/articles/records/" + a, as: editor, status: 404},
 			{name: "guest cannot update", method: "PATCH", path: "/api/collections/articles/records/" + a, body: map[string]any{"title": "z"}, status: 404},
 			{name: "users cannot grant themselves roles", method: "PATCH", path: "/api/collections/users/records/" + viewerID, as: viewer, body: map[string]any{"roles": []string{"admin"}}, status: 404},
+			// Modifiers name the same field: @request.body.roles is set.
+			{name: "nor append them", method: "PATCH", path: "/api/collections/users/records/" + viewerID, as: viewer, body: map[string]any{"roles+": "admin"}, status: 404},
+			{name: "nor prepend them", method: "PATCH", path: "/api/collections/users/records/" + viewerID, as: viewer, body: map[string]any{"+roles": []string{"admin"}}, status: 404},
+			{name: "nor remove them", method: "PATCH", path: "/api/collections/users/records/" + viewerID, as: viewer, body: map[string]any{"roles-": "viewer"}, status: 404},
 			{name: "users still edit the rest of their record", method: "PATCH", path: "/api/collections/users/records/" + viewerID, as: viewer, body: map[string]any{"name": "Vi"}, status: 200, want: []string{`"roles":["viewer"]`}},
 			{name: "admin deletes", method: "DELETE", path: "/api/collections/articles/records/" + a, as: admin, status: 204},
+		})
+	})
+}
+
+// TestRuleBodyModifiers: rules read @request.body with modifiers resolved
+// (as PocketBase does): "n+" is @request.body.n, holding the value the
+// field gets, on create and on update, through REST and batch.
+func TestRuleBodyModifiers(t *testing.T) {
+	t.Parallel()
+	testenv.Run(t, func(t *testing.T, b testenv.Backend) {
+		ta := setup(t, b)
+		_, user := ta.signUp("ann@example.com")
+		ta.createCollection(map[string]any{"name": "counters",
+			"listRule": "", "viewRule": "",
+			"createRule": "@request.body.n < 10 && @request.body.tags:length <= 2",
+			"updateRule": "@request.body.n < 10 && @request.body.tags:length <= 2",
+			"fields": []map[string]any{{"name": "n", "type": "number"},
+				{"name": "tags", "type": "select", "maxSelect": 4, "values": []string{"a", "b", "c", "d"}}}})
+		id := ta.create("counters", map[string]any{"n": 8, "tags": []string{"a", "b"}})["id"].(string)
+		rec := "/api/collections/counters/records"
+		batch := func(body map[string]any) map[string]any {
+			return map[string]any{"requests": []map[string]any{{"method": "PATCH", "url": rec + "/" + id, "body": body}}}
+		}
+		ta.mustJSON("PATCH", "/api/settings", map[string]any{"batch": map[string]any{"enabled": true}}, ta.su, 200, nil)
+		ta.run(t, []scenario{
+			{name: "create: the sum is checked, not the step", method: "POST", path: rec, as: user, body: map[string]any{"n": 5, "n+": 7}, status: 400},
+			{name: "create: a small step passes", method: "POST", path: rec, as: user, body: map[string]any{"n": 5, "n+": 4}, status: 200, want: []string{`"n":9`}},
+			{name: "create: appended tags count", method: "POST", path: rec, as: user, body: map[string]any{"tags": []string{"a", "b"}, "tags+": "c"}, status: 400},
+			{name: "update: the new value is checked", method: "PATCH", path: rec + "/" + id, as: user, body: map[string]any{"n+": 3}, status: 404},
+			{name: "update: appending past the limit", method: "PATCH", path: rec + "/" + id, as: user, body: map[string]any{"tags+": "c"}, status: 404},
+			{name: "update through batch", method: "POST", path: "/api/batch", as: user, body: batch(map[string]any{"n+": 3}), status: 400},
+			{name: "update: a step within the limit", method: "PATCH", path: rec + "/" + id, as: user, body: map[string]any{"n+": 1, "tags-": "b"}, status: 200, want: []string{`"n":9`, `"tags":["a"]`}},
 		})
 	})
 }

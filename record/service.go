@@ -225,6 +225,7 @@ func (s *Service) Create(ctx context.Context, tx *store.Tx, caller *Caller, c *s
 	if c.IsView() {
 		return nil, errReadOnly
 	}
+	caller = withResolvedModifiers(caller, schema.NewRecord(c))
 	filters, err := rule(caller, c, auth.ActionCreate, c.CreateRule)
 	if err != nil {
 		return nil, err
@@ -279,6 +280,15 @@ func (s *Service) Create(ctx context.Context, tx *store.Tx, caller *Caller, c *s
 // none.
 func (s *Service) Update(ctx context.Context, tx *store.Tx, caller *Caller, c *schema.Collection, id string, body map[string]any) (*schema.Record, error) {
 	caller = withBody(caller, body)
+	if caller != nil && caller.Request != nil && hasModifier(caller.Request.Body) && !c.IsView() && schema.ValidID(id) {
+		// The rule reads the body with its modifiers resolved against
+		// the stored record, which is read first for that alone.
+		stored, err := tx.FindOne(ctx, c, id, nil)
+		if err != nil {
+			return nil, err
+		}
+		caller = withResolvedModifiers(caller, stored)
+	}
 	current, err := s.findWritable(ctx, tx, caller, c, auth.ActionUpdate, c.UpdateRule, id)
 	if err != nil {
 		return nil, err
