@@ -290,3 +290,32 @@ func TestRuleBodyModifiers(t *testing.T) {
 		})
 	})
 }
+
+// TestUniqueClashAfterRule: a unique index must not tell a caller whom the
+// create rule refuses whether a row exists: creating in someone else's name
+// is refused the same way whether or not that person holds the value.
+func TestUniqueClashAfterRule(t *testing.T) {
+	t.Parallel()
+	testenv.Run(t, func(t *testing.T, b testenv.Backend) {
+		ta := setup(t, b)
+		piaID, pia := ta.signUp("pia@example.com")
+		peteID, pete := ta.signUp("pete@example.com")
+		self := "applicant = @request.auth.id"
+		ta.createCollection(map[string]any{"name": "applications",
+			"listRule": self, "viewRule": self, "createRule": self,
+			"fields": []map[string]any{{"name": "job", "type": "text"},
+				{"name": "applicant", "type": "relation", "collectionId": "_pb_users_auth_", "maxSelect": 1}},
+			"indexes": []string{"CREATE UNIQUE INDEX idx_one_application ON applications (job, applicant)"}})
+		rec := "/api/collections/applications/records"
+		ta.mustJSON("POST", rec, map[string]any{"job": "x", "applicant": piaID}, pia, 200, nil)
+		ta.mustJSON("POST", rec, map[string]any{"job": "x", "applicant": peteID}, pete, 200, nil)
+		refused := `create rule does not allow it`
+		ta.run(t, []scenario{
+			{name: "in someone's name, where she applied", method: "POST", path: rec, as: pete, body: map[string]any{"job": "x", "applicant": piaID}, status: 400, want: []string{refused}, notWant: []string{"not_unique"}},
+			{name: "in someone's name, where she did not", method: "POST", path: rec, as: pete, body: map[string]any{"job": "y", "applicant": piaID}, status: 400, want: []string{refused}, notWant: []string{"not_unique"}},
+			{name: "as a guest", method: "POST", path: rec, body: map[string]any{"job": "x", "applicant": piaID}, status: 400, notWant: []string{"not_unique"}},
+			{name: "one's own duplicate is named", method: "POST", path: rec, as: pete, body: map[string]any{"job": "x", "applicant": peteID}, status: 400, want: []string{"validation_not_unique"}},
+			{name: "the superuser's duplicate is named", method: "POST", path: rec, as: "su", body: map[string]any{"job": "x", "applicant": piaID}, status: 400, want: []string{"validation_not_unique"}},
+		})
+	})
+}

@@ -258,7 +258,7 @@ func (s *Service) Create(ctx context.Context, tx *store.Tx, caller *Caller, c *s
 		return nil, err
 	}
 	if err := tx.Insert(ctx, r); err != nil {
-		return nil, err
+		return nil, s.createRefused(ctx, caller, r, filters, err)
 	}
 	if err := s.checkProtected(ctx, tx, caller, c, nil, r, body); err != nil {
 		return nil, err
@@ -273,6 +273,36 @@ func (s *Service) Create(ctx context.Context, tx *store.Tx, caller *Caller, c *s
 		}
 	}
 	return r, nil
+}
+
+// createRefused is the error of an insert that failed. A unique clash is
+// found by the insert, before the create rule can be checked against the
+// new row; answered as is, it would tell a caller the rule refuses that
+// some value exists where the caller cannot see it ("this user applied to
+// this job"). So the rule decides first, on the record as it would have
+// been (outside the failed transaction, which PostgreSQL has aborted).
+func (s *Service) createRefused(ctx context.Context, caller *Caller, r *schema.Record, filters []string, err error) error {
+	var errs schema.Errors
+	if len(filters) == 0 || !errors.As(err, &errs) || !hasCode(errs, "validation_not_unique") {
+		return err
+	}
+	ok, merr := s.Store.MatchesRecord(ctx, r, caller.Request, filters...)
+	if merr != nil {
+		return merr
+	}
+	if !ok {
+		return ErrRuleFailed
+	}
+	return err
+}
+
+func hasCode(errs schema.Errors, code string) bool {
+	for _, e := range errs {
+		if fe, ok := e.(*schema.FieldError); ok && fe.Code == code {
+			return true
+		}
+	}
+	return false
 }
 
 // Update applies body to the record with id, if the caller may update it.
