@@ -125,7 +125,7 @@ func checkSaved(t *testing.T, c *schema.Collection) {
 func checkDB(t *testing.T, db *sql.DB, st *store.Store) {
 	t.Helper()
 	known := map[string]bool{"_params": true, "_collections": true, "_migrations": true,
-		"_outbox": true, "_webhooks": true, "_webhookDeliveries": true, "sqlite_sequence": true}
+		"_outbox": true, "_webhooks": true, "_webhookDeliveries": true, "_rowCounts": true, "sqlite_sequence": true}
 	for _, c := range st.Schema().Collections() {
 		known[c.Name] = true
 	}
