@@ -541,3 +541,33 @@ func TestLongIdentifiers(t *testing.T) {
 		})
 	})
 }
+
+// TestNamesOfTheDatabaseItself: a collection cannot take the name of a
+// table, index or type that is not a collection (the job queue's, the
+// row counts', an index of another collection): a clear 400, not a 500
+// from the database.
+func TestNamesOfTheDatabaseItself(t *testing.T) {
+	t.Parallel()
+	testenv.Run(t, func(t *testing.T, b testenv.Backend) {
+		ta := setup(t, b)
+		ta.createCollection(map[string]any{"name": "posts", "fields": []map[string]any{{"name": "title", "type": "text"}},
+			"indexes": []string{"CREATE INDEX idx_posts_title ON posts (title)"}})
+		taken := `The name is taken by a table, index or type of the database itself.`
+		var scenarios []scenario
+		for _, name := range []string{"river_job", "river_queue", "river_leader", "idx_posts_title"} {
+			scenarios = append(scenarios,
+				scenario{name: "create " + name, method: "POST", path: "/api/collections", as: "su",
+					body: map[string]any{"name": name}, status: 400, want: []string{taken}},
+				scenario{name: "view " + name, method: "POST", path: "/api/collections", as: "su",
+					body: map[string]any{"name": name, "type": "view", "viewQuery": "SELECT id FROM posts"}, status: 400, want: []string{taken}},
+				scenario{name: "rename to " + name, method: "PATCH", path: "/api/collections/posts", as: "su",
+					body: map[string]any{"name": name}, status: 400, want: []string{taken}})
+		}
+		scenarios = append(scenarios,
+			scenario{name: "a collection's own name, in another case", method: "PATCH", path: "/api/collections/posts", as: "su",
+				body: map[string]any{"name": "Posts"}, status: 200, want: []string{`"name":"Posts"`}},
+			scenario{name: "a free name", method: "POST", path: "/api/collections", as: "su",
+				body: map[string]any{"name": "river"}, status: 200})
+		ta.run(t, scenarios)
+	})
+}

@@ -167,6 +167,17 @@ func (s *Store) saveCollectionTx(ctx context.Context, tx *sql.Tx, snap *Schema, 
 			break
 		}
 	}
+	if len(errs) == 0 && (old == nil || !strings.EqualFold(old.Name, c.Name)) {
+		// A name no collection has may still be taken by a table of
+		// Plinth's own (the job queue's river_job, say) or an index.
+		taken, err := s.dialect.NameInUse(ctx, tx, c.Name)
+		if err != nil {
+			return nil, err
+		}
+		if taken {
+			errs.Add("name", schema.NewFieldError("validation_collection_name_exists", "The name is taken by a table, index or type of the database itself."))
+		}
+	}
 	if strings.HasPrefix(c.Name, "_") && !c.System {
 		errs.Add("name", schema.NewFieldError("validation_invalid_name", "Names starting with an underscore are reserved for system collections."))
 	}
@@ -465,7 +476,17 @@ func (s *Store) alterTable(ctx context.Context, tx *sql.Tx, old, c *schema.Colle
 	}
 	table := quote(c.Name)
 	if old.Name != c.Name {
-		if err := exec("ALTER TABLE " + quote(old.Name) + " RENAME TO " + table); err != nil {
+		from := quote(old.Name)
+		if strings.EqualFold(old.Name, c.Name) {
+			// SQLite compares table names without case: posts → Posts
+			// would clash with itself, so it goes through a free name.
+			tmp := quote("_rename_" + c.ID)
+			if err := exec("ALTER TABLE " + from + " RENAME TO " + tmp); err != nil {
+				return err
+			}
+			from = tmp
+		}
+		if err := exec("ALTER TABLE " + from + " RENAME TO " + table); err != nil {
 			return err
 		}
 	}

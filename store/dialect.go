@@ -41,8 +41,10 @@ type Dialect interface {
 	UniqueViolation(err error) (index string, columns []string, ok bool)
 	// IndexesOf lists the names of the indexes on table.
 	IndexesOf(ctx context.Context, q querier, table string) ([]string, error)
-	// TableExists reports whether a table or view named name exists.
-	TableExists(ctx context.Context, q querier, name string) (bool, error)
+	// NameInUse reports whether a schema object (table, view, index,
+	// trigger, sequence, type) of the database is named name, as the
+	// database compares names: a collection cannot take it.
+	NameInUse(ctx context.Context, q querier, name string) (bool, error)
 	// RandomFunc is the SQL function that returns a random value (for @random).
 	RandomFunc() string
 }

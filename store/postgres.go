@@ -101,9 +101,13 @@ func (postgresDialect) IndexesOf(ctx context.Context, q querier, table string) (
 		WHERE n.nspname = current_schema() AND tc.relname = $1 AND NOT x.indisprimary`, table)
 }
 
-func (postgresDialect) TableExists(ctx context.Context, q querier, name string) (bool, error) {
+func (postgresDialect) NameInUse(ctx context.Context, q querier, name string) (bool, error) {
+	// Relations (tables, views, indexes, sequences) and types (River's
+	// enums) share the names a table takes.
 	var n int
-	err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = $1`, name).Scan(&n)
+	err := q.QueryRowContext(ctx, `SELECT
+		(SELECT COUNT(*) FROM pg_class WHERE relnamespace = to_regnamespace(current_schema()) AND relname = $1) +
+		(SELECT COUNT(*) FROM pg_type WHERE typnamespace = to_regnamespace(current_schema()) AND typname = $1)`, name).Scan(&n)
 	return n > 0, err
 }
 

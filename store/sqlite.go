@@ -96,9 +96,9 @@ func (sqliteDialect) IndexesOf(ctx context.Context, q querier, table string) ([]
 	return queryStrings(ctx, q, "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL", table)
 }
 
-func (sqliteDialect) TableExists(ctx context.Context, q querier, name string) (bool, error) {
+func (sqliteDialect) NameInUse(ctx context.Context, q querier, name string) (bool, error) {
 	var n int
-	err := q.QueryRowContext(ctx, "SELECT COUNT(*) FROM sqlite_master WHERE type IN ('table','view') AND name = ?", name).Scan(&n)
+	err := q.QueryRowContext(ctx, "SELECT COUNT(*) FROM sqlite_master WHERE name = ? COLLATE NOCASE", name).Scan(&n)
 	return n > 0, err
 }
 
