@@ -220,7 +220,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	srv.Handle("/api/graphql", gql.New(gql.Config{Server: srv, Store: st, Settings: srv.Settings, Log: log}))
 	srv.Handle("GET /api/openapi.json", openapi.Handler(st, Version))
 	a := &App{cfg: cfg, log: log, store: st, tokens: tokens, handler: srv, srv: srv, bus: bus, hooks: hooks}
-	if a.jobs, a.webhooks, err = openJobs(ctx, cfg, st, log, reg, srv); err != nil {
+	if a.jobs, a.webhooks, err = openJobs(ctx, cfg, st, log, reg, srv, sealer); err != nil {
 		logStore.Close()
 		st.Close()
 		return nil, err

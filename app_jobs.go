@@ -20,14 +20,14 @@ import (
 // /api/jobs, /api/crons and /api/webhooks. The queue starts with Serve
 // (or StartJobs), once the application has registered its job kinds;
 // jobs enqueued before wait in the database.
-func openJobs(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger, reg prometheus.Registerer, srv *api.Server) (*jobs.Queue, *webhooks.Service, error) {
+func openJobs(ctx context.Context, cfg Config, st *store.Store, log *slog.Logger, reg prometheus.Registerer, srv *api.Server, sealer webhooks.Sealer) (*jobs.Queue, *webhooks.Service, error) {
 	var q *jobs.Queue
 	metrics := jobs.NewMetrics(reg, func(ctx context.Context) (map[string]int64, error) { return q.StateCounts(ctx) })
 	q, err := jobs.New(jobs.Config{Store: st, Log: log, Metrics: metrics, RescueAfter: cfg.JobsRescueAfter})
 	if err != nil {
 		return nil, nil, err
 	}
-	wh, err := webhooks.New(ctx, webhooks.Config{Store: st, Queue: q, Log: log,
+	wh, err := webhooks.New(ctx, webhooks.Config{Store: st, Queue: q, Log: log, Sealer: sealer,
 		AllowPrivateNetworks: func() bool { return srv.Settings().Webhooks.AllowPrivateNetworks }})
 	if err != nil {
 		return nil, nil, err

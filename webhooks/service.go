@@ -44,6 +44,50 @@ type Config struct {
 	// Refresh is how often the list of webhooks is reloaded, for changes
 	// made by other instances (default 5 s).
 	Refresh time.Duration
+	// Sealer encrypts the signing secrets at rest (nil: stored as given).
+	// A copy of the database alone then cannot forge deliveries.
+	Sealer Sealer
+}
+
+// Sealer encrypts and authenticates a value bound to additional data
+// (totp.Sealer, with the instance's encryption key).
+type Sealer interface {
+	Seal(plaintext, additionalData []byte) (string, error)
+	Open(sealed string, additionalData []byte) ([]byte, error)
+}
+
+// sealedPrefix marks a sealed secret; secrets stored before sealing (or
+// without a sealer) are read as they are.
+const sealedPrefix = "sealed:"
+
+func secretAAD(id string) []byte { return []byte("webhooks/" + id + "/secret") }
+
+// sealSecret is the stored form of webhook id's secret.
+func (s *Service) sealSecret(id, secret string) (string, error) {
+	if s.sealer == nil {
+		return secret, nil
+	}
+	sealed, err := s.sealer.Seal([]byte(secret), secretAAD(id))
+	if err != nil {
+		return "", fmt.Errorf("seal webhook secret: %w", err)
+	}
+	return sealedPrefix + sealed, nil
+}
+
+// openSecret reads a stored secret back.
+func (s *Service) openSecret(id, stored string) (string, error) {
+	rest, sealed := strings.CutPrefix(stored, sealedPrefix)
+	if !sealed {
+		return stored, nil
+	}
+	if s.sealer == nil {
+		return "", fmt.Errorf("webhook %s: its secret is sealed and no encryption key is configured", id)
+	}
+	plain, err := s.sealer.Open(rest, secretAAD(id))
+	if err != nil {
+		return "", fmt.Errorf("webhook %s: open its secret (is the encryption key the one it was sealed with?): %w", id, err)
+	}
+	return string(plain), nil
 }
 
 // Webhook is an endpoint told of record changes.
@@ -63,6 +107,8 @@ type Webhook struct {
 	DisabledReason string `json:"disabledReason"`
 	Created        string `json:"created"`
 	Updated        string `json:"updated"`
+	// secretErr is why the stored secret could not be opened.
+	secretErr error
 }
 
 // Input is a webhook create or update; absent fields keep their values
@@ -110,6 +156,7 @@ type Service struct {
 	q        *jobs.Queue
 	log      *slog.Logger
 	client   *http.Client
+	sealer   Sealer
 	schedule []time.Duration
 	refresh  time.Duration
 	// active is the cached list of active webhooks the commit hook reads.
@@ -148,7 +195,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		cfg.Refresh = 5 * time.Second
 	}
 	s := &Service{st: cfg.Store, q: cfg.Queue, log: cfg.Log, client: newClient(cfg.Timeout, cfg.AllowPrivateNetworks),
-		schedule: cfg.Schedule, refresh: cfg.Refresh}
+		schedule: cfg.Schedule, refresh: cfg.Refresh, sealer: cfg.Sealer}
 	jobs.Register(s.q, s.deliver, jobs.WorkerOpts{
 		Timeout: cfg.Timeout + 5*time.Second,
 		Retry: func(attempt int) time.Duration {
@@ -200,11 +247,17 @@ func (s *Service) maxAttempts() int { return len(s.schedule) + 1 }
 
 const webhookCols = `id, name, url, collections, events, filter, secret, active, disabledReason, created, updated`
 
-func scanWebhook(sc interface{ Scan(...any) error }) (*Webhook, error) {
+func (s *Service) scanWebhook(sc interface{ Scan(...any) error }) (*Webhook, error) {
 	h := &Webhook{}
 	var cols, events string
 	if err := sc.Scan(&h.ID, &h.Name, &h.URL, &cols, &events, &h.Filter, &h.Secret, &h.Active, &h.DisabledReason, &h.Created, &h.Updated); err != nil {
 		return nil, err
+	}
+	// A secret that cannot be opened (the encryption key changed) fails
+	// that webhook's deliveries, with the reason, not every webhook.
+	var err error
+	if h.Secret, err = s.openSecret(h.ID, h.Secret); err != nil {
+		h.secretErr = err
 	}
 	if err := json.Unmarshal([]byte(cols), &h.Collections); err != nil {
 		return nil, err
@@ -236,7 +289,7 @@ func (s *Service) list(ctx context.Context, activeOnly bool) ([]*Webhook, error)
 	defer rs.Close()
 	out := []*Webhook{}
 	for rs.Next() {
-		h, err := scanWebhook(rs)
+		h, err := s.scanWebhook(rs)
 		if err != nil {
 			return nil, err
 		}
@@ -265,7 +318,7 @@ func (s *Service) Get(ctx context.Context, id string) (*Webhook, error) {
 }
 
 func (s *Service) get(ctx context.Context, id string) (*Webhook, error) {
-	h, err := scanWebhook(s.st.JobsDB().QueryRowContext(ctx, s.st.Rebind(`SELECT `+webhookCols+` FROM _webhooks WHERE id = ?`), id))
+	h, err := s.scanWebhook(s.st.JobsDB().QueryRowContext(ctx, s.st.Rebind(`SELECT `+webhookCols+` FROM _webhooks WHERE id = ?`), id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -285,8 +338,12 @@ func (s *Service) Create(ctx context.Context, in Input) (*Webhook, error) {
 	}
 	cols, _ := json.Marshal(h.Collections)
 	events, _ := json.Marshal(h.Events)
-	_, err := s.st.JobsDB().ExecContext(ctx, s.st.Rebind(`INSERT INTO _webhooks (`+webhookCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		h.ID, h.Name, h.URL, string(cols), string(events), h.Filter, h.Secret, h.Active, h.DisabledReason, h.Created, h.Updated)
+	secret, err := s.sealSecret(h.ID, h.Secret)
+	if err != nil {
+		return nil, err
+	}
+	_, err = s.st.JobsDB().ExecContext(ctx, s.st.Rebind(`INSERT INTO _webhooks (`+webhookCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		h.ID, h.Name, h.URL, string(cols), string(events), h.Filter, secret, h.Active, h.DisabledReason, h.Created, h.Updated)
 	if err != nil {
 		return nil, fmt.Errorf("create webhook: %w", err)
 	}
@@ -309,8 +366,14 @@ func (s *Service) Update(ctx context.Context, id string, in Input) (*Webhook, er
 	h.Updated = schema.FormatDate(time.Now())
 	cols, _ := json.Marshal(h.Collections)
 	events, _ := json.Marshal(h.Events)
+	// Sealed anew on every update, which also seals a secret stored before
+	// sealing existed.
+	secret, err := s.sealSecret(h.ID, h.Secret)
+	if err != nil {
+		return nil, err
+	}
 	_, err = s.st.JobsDB().ExecContext(ctx, s.st.Rebind(`UPDATE _webhooks SET name = ?, url = ?, collections = ?, events = ?, filter = ?, secret = ?, active = ?, disabledReason = ?, updated = ? WHERE id = ?`),
-		h.Name, h.URL, string(cols), string(events), h.Filter, h.Secret, h.Active, h.DisabledReason, h.Updated, h.ID)
+		h.Name, h.URL, string(cols), string(events), h.Filter, secret, h.Active, h.DisabledReason, h.Updated, h.ID)
 	if err != nil {
 		return nil, fmt.Errorf("update webhook: %w", err)
 	}
@@ -542,6 +605,9 @@ func (s *Service) deliver(ctx context.Context, j *jobs.Job[deliveryArgs]) error 
 
 // send makes one HTTP attempt and notes its response in d.
 func (s *Service) send(ctx context.Context, h *Webhook, d *Delivery) error {
+	if h.secretErr != nil {
+		return h.secretErr
+	}
 	ts := time.Now().Unix()
 	sig, err := Sign(h.Secret, d.ID, ts, d.Payload)
 	if err != nil {

@@ -3,6 +3,7 @@ package webhooks_test
 import (
 	"context"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -21,6 +22,7 @@ import (
 	"github.com/plinthdev/plinth/jobs"
 	"github.com/plinthdev/plinth/schema"
 	"github.com/plinthdev/plinth/store"
+	"github.com/plinthdev/plinth/totp"
 	"github.com/plinthdev/plinth/webhooks"
 )
 
@@ -115,8 +117,14 @@ func setup(t *testing.T, b testenv.Backend, allowPrivate bool, schedule ...time.
 	if err != nil {
 		t.Fatal(err)
 	}
+	key := make([]byte, totp.KeySize)
+	rand.Read(key)
+	sealer, err := totp.NewSealer(key)
+	if err != nil {
+		t.Fatal(err)
+	}
 	svc, err := webhooks.New(ctx, webhooks.Config{Store: st, Queue: q, AllowPrivateNetworks: func() bool { return allowPrivate },
-		Schedule: schedule, Timeout: 5 * time.Second})
+		Schedule: schedule, Timeout: 5 * time.Second, Sealer: sealer})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,6 +198,14 @@ func TestDelivery(t *testing.T) {
 		}
 		if got, _ := e.svc.Get(ctx, h.ID); got.Secret != "" {
 			t.Error("the secret is shown after creation")
+		}
+		// Stored sealed: a copy of the database cannot sign deliveries.
+		var stored string
+		if err := e.st.ReadDB().QueryRowContext(ctx, e.st.Rebind(`SELECT secret FROM _webhooks WHERE id = ?`), h.ID).Scan(&stored); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(stored, "sealed:") || strings.Contains(stored, strings.TrimPrefix(h.Secret, "whsec_")) {
+			t.Errorf("the secret is stored as %q", stored)
 		}
 		// A change that rolls back sends nothing; one the filter refuses
 		// neither.
