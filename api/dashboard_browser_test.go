@@ -521,6 +521,34 @@ func TestDashboardBrowser(t *testing.T) {
 		d.shot("log-detail")
 		d.click("button", "Close")
 
+		// 8b. Metrics: the page samples /metrics at once and again a second
+		// later, so the request rate (which needs two samples) draws without
+		// waiting for the 5 s interval; the table shows the latest figures.
+		d.click("button", "Metrics")
+		d.find("heading", "Metrics", 0)
+		const figure = `((title) => [...document.querySelectorAll('figure')].find((f) => f.querySelector('figcaption')?.textContent.startsWith(title)))`
+		const summary = `((title) => { const f = ` + figure + `(title); return f ? document.getElementById(f.getAttribute('aria-describedby'))?.textContent || '' : ''; })`
+		if err := d.poll("requests chart", `(() => { const f = `+figure+`('Requests per second'); const c = f?.querySelector('canvas');
+		  return !!(c && c.width > 0 && Number(`+summary+`('Requests per second').match(/: ([\d.]+) requests\/s/)?.[1]) > 0); })()`); err != nil {
+			t.Errorf("the requests chart never drew a rate: %v\n%s", err, d.text())
+		}
+		if err := d.poll("latency summary", summary+`('Request latency').includes('p50 ')`); err != nil {
+			t.Errorf("no latency percentiles: %v\n%s", err, d.text())
+		}
+		if err := d.poll("db summary", summary+`('Database connections').includes(' in use of ')`); err != nil {
+			t.Errorf("no database connections: %v\n%s", err, d.text())
+		}
+		if err := d.poll("current values", `(() => { const h = __find('heading', 'Current values')[0];
+		  const rows = h ? [...document.querySelectorAll('table[aria-labelledby="' + h.id + '"] tbody tr')] : [];
+		  const value = (name) => rows.find((r) => r.cells[0].textContent === name)?.cells[1].textContent;
+		  return Number(value('Goroutines')) > 0 && /^\d+$/.test(value('Jobs available')); })()`); err != nil {
+			t.Errorf("the current values show no goroutines or jobs: %v\n%s", err, d.text())
+		}
+		if leaked := eval[bool](d, "metrics URL", `performance.getEntriesByType('resource').some((e) => e.name.includes('/metrics?'))`); leaked {
+			t.Errorf("/metrics was requested with a query string (the token belongs in a header)")
+		}
+		d.shot("metrics")
+
 		// The records filter box completes field names.
 		d.click("button", "posts base")
 		d.find("heading", "posts base collection", 0)

@@ -103,6 +103,20 @@ export const listLogs = (page, perPage, opts) => pb.logs.getList(page, perPage, 
 export const getLog = (id) => pb.logs.getOne(id)
 export const logStats = (filter) => pb.logs.getStats(filter ? { filter } : {})
 
+// metricsText reads GET /metrics (Prometheus text format). The SDK's send
+// parses every body as JSON (text comes back as {}), so a fetch wrapper
+// hands it the text as a JSON string; the SDK still adds the token (in
+// the Authorization header) and turns an error status into its error.
+export const metricsText = () => pb.send('/metrics', {
+  method: 'GET',
+  headers: { Accept: 'text/plain' },
+  fetch: async (url, init) => {
+    const res = await fetch(url, init)
+    if (!res.ok) return res
+    return new Response(JSON.stringify(await res.text()), { status: res.status, headers: { 'Content-Type': 'application/json' } })
+  },
+})
+
 // errorMessage is what to show for a failed call.
 export function errorMessage(e) {
   if (!e) return ''

@@ -1,4 +1,4 @@
-import { useEffect } from 'preact/hooks'
+import { useEffect, useState } from 'preact/hooks'
 import { route, signedIn, collections, collectionsError, loadCollections, toast, go } from './state.js'
 import * as api from './api.js'
 import { Login } from './pages/login.jsx'
@@ -35,6 +35,7 @@ function Shell() {
     case 'api-keys': page = <APIKeys />; break
     case 'mails': page = <Mails />; break
     case 'logs': page = <Logs />; break
+    case 'metrics': page = <LazyMetrics />; break
     case 'superusers': page = <Records key="_superusers" name="_superusers" />; break
     default: page = <Welcome />
   }
@@ -61,6 +62,7 @@ function Shell() {
           <li><a href="#/superusers" aria-current={r[0] === 'superusers' ? 'page' : undefined}>Superusers</a></li>
           <li><a href="#/api-keys" aria-current={r[0] === 'api-keys' ? 'page' : undefined}>API keys</a></li>
           <li><a href="#/logs" aria-current={r[0] === 'logs' ? 'page' : undefined}>Logs</a></li>
+          <li><a href="#/metrics" aria-current={r[0] === 'metrics' ? 'page' : undefined}>Metrics</a></li>
           <li><a href="#/settings" aria-current={r[0] === 'settings' ? 'page' : undefined}>Settings</a></li>
           <li><a href="#/mails" aria-current={r[0] === 'mails' ? 'page' : undefined}>Dev mailbox</a></li>
           <li><a href="#/import" aria-current={r[0] === 'import' ? 'page' : undefined}>Import/export schema</a></li>
@@ -74,6 +76,19 @@ function Shell() {
       <div class="toast" role="status" aria-live="polite">{toast.value}</div>
     </div>
   )
+}
+
+// The Metrics page (and its Prometheus parser) is a chunk of its own,
+// loaded on the first visit, so the first page load stays small.
+let metricsModule
+function LazyMetrics() {
+  const [page, setPage] = useState(null)
+  const [error, setError] = useState('')
+  useEffect(() => {
+    (metricsModule ||= import('./pages/metrics.jsx')).then((m) => setPage(() => m.Metrics), (e) => setError(String(e?.message || e)))
+  }, [])
+  if (page) { const Page = page; return <Page /> }
+  return <section><h1>Metrics</h1>{error ? <p class="error" role="alert">{error}</p> : <p aria-busy="true">Loading…</p>}</section>
 }
 
 function Welcome() {
