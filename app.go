@@ -219,6 +219,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	// GraphQL is a second transport over the same services and callers.
 	srv.Handle("/api/graphql", gql.New(gql.Config{Server: srv, Store: st, Settings: srv.Settings, Log: log}))
 	srv.Handle("GET /api/openapi.json", openapi.Handler(st, Version))
+	docs := openapi.DocsHandler()
+	srv.Handle("GET /api/docs", docs)
+	srv.Handle("GET /api/docs/redoc.standalone.js", docs)
 	a := &App{cfg: cfg, log: log, store: st, tokens: tokens, handler: srv, srv: srv, bus: bus, hooks: hooks}
 	if a.jobs, a.webhooks, err = openJobs(ctx, cfg, st, log, reg, srv, sealer); err != nil {
 		logStore.Close()
