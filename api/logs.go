@@ -21,9 +21,15 @@ type LogStore interface {
 	Prune(ctx context.Context, before time.Time) (int64, error)
 }
 
-// logNote is filled in by inner middleware (the authenticated record) for
-// the request log entry that observe writes.
-type logNote struct{ auth *schema.Record }
+// logNote is filled in by inner middleware for what observe records once
+// the request is done: the authenticated record (request log) and the
+// matched route pattern (metrics). The pattern cannot be read from the
+// request observe holds: the mux sets it on the request it is given,
+// which middleware in between may have replaced (WithContext).
+type logNote struct {
+	auth    *schema.Record
+	pattern string
+}
 
 type logNoteKey struct{}
 
@@ -34,11 +40,15 @@ func noteAuth(ctx context.Context, rec *schema.Record) {
 	}
 }
 
-// withLogNote prepares a request for logging, when there is a log.
-func (s *Server) withLogNote(r *http.Request) (*http.Request, *logNote) {
-	if s.cfg.Logs == nil {
-		return r, nil
+// notePattern tells observe the route pattern the mux matched for r.
+func notePattern(r *http.Request) {
+	if n, _ := r.Context().Value(logNoteKey{}).(*logNote); n != nil {
+		n.pattern = r.Pattern
 	}
+}
+
+// withLogNote prepares a request for logging and metrics.
+func (s *Server) withLogNote(r *http.Request) (*http.Request, *logNote) {
 	n := &logNote{}
 	return r.WithContext(context.WithValue(r.Context(), logNoteKey{}, n)), n
 }
@@ -48,7 +58,7 @@ func (s *Server) withLogNote(r *http.Request) (*http.Request, *logNote) {
 // OAuth2 codes) and nothing of the body or headers but the user agent and
 // referer is kept.
 func (s *Server) logRequest(r *http.Request, n *logNote, status int, d time.Duration) {
-	if n == nil {
+	if n == nil || s.cfg.Logs == nil {
 		return
 	}
 	cfg := s.currentSettings().s.Logs

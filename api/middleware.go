@@ -67,7 +67,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		}
 		d := time.Since(start)
 		s.logRequest(r, note, sw.status, d)
-		route := r.Pattern
+		route := note.pattern
 		if route == "" {
 			route = "unmatched"
 		}

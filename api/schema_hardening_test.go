@@ -307,6 +307,11 @@ func TestMetricsAccess(t *testing.T) {
 			{name: "prefix of the secret", method: "GET", path: "/metrics", as: "Bearer scrape-secret", status: 401, notWant: metric},
 			{name: "bearer secret", method: "GET", path: "/metrics", as: "Bearer scrape-secret-1", status: 200, want: metric},
 			{name: "superuser", method: "GET", path: "/metrics", as: "su", status: 200, want: metric},
+			// Authenticated requests are counted under their route too
+			// (the token's middleware hands the mux another request).
+			{name: "authenticated routes are labelled", method: "GET", path: "/metrics", as: "su", status: 200,
+				want: []string{`plinth_http_requests_total{route="GET /metrics",status="200"}`, `plinth_http_requests_total{route="GET /metrics",status="403"}`},
+				notWant: []string{`route="unmatched",status="200"`}},
 		})
 	})
 }

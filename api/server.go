@@ -155,7 +155,11 @@ func New(st *store.Store, tokens *auth.Tokens, log *slog.Logger, reg *prometheus
 	mux := http.NewServeMux()
 	s.mux = mux
 	s.routes(mux)
-	s.handler = s.recoverPanics(s.observe(s.cors(s.loadAuth(s.rateLimit(mux)))))
+	routed := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mux.ServeHTTP(w, r)
+		notePattern(r)
+	})
+	s.handler = s.recoverPanics(s.observe(s.cors(s.loadAuth(s.rateLimit(routed)))))
 	return s
 }
 
