@@ -310,7 +310,7 @@ func TestMetricsAccess(t *testing.T) {
 			// Authenticated requests are counted under their route too
 			// (the token's middleware hands the mux another request).
 			{name: "authenticated routes are labelled", method: "GET", path: "/metrics", as: "su", status: 200,
-				want: []string{`plinth_http_requests_total{route="GET /metrics",status="200"}`, `plinth_http_requests_total{route="GET /metrics",status="403"}`},
+				want:    []string{`plinth_http_requests_total{route="GET /metrics",status="200"}`, `plinth_http_requests_total{route="GET /metrics",status="403"}`},
 				notWant: []string{`route="unmatched",status="200"`}},
 		})
 	})
