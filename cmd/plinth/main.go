@@ -46,6 +46,8 @@ const usage = `Usage:
   plinth migrate up|down [N]|status|create NAME|collections
                                        manage the application's migrations
   plinth typegen [--out types.ts]      TypeScript types of the collections for the JS SDK
+  plinth import pocketbase PB_DATA     move a stopped PocketBase's data in (collections,
+                                       records with their password hashes, files)
   plinth version                       print the version
 
 Run 'plinth serve -h' for the flags; each can also be set as PLINTH_<NAME>.
@@ -124,6 +126,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runMigrate(ctx, args[1:], getenv, stdout, stderr)
 	case "typegen":
 		return runTypegen(ctx, args[1:], getenv, stdout, stderr)
+	case "import":
+		return runImport(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "plinth", plinth.Version)
 		return nil

@@ -35,6 +35,11 @@ func TestCLI(t *testing.T) {
 		{args: []string{"serve", "--rate-limits", "sometimes"}, wantErr: "invalid --rate-limits"},
 		{args: []string{"serve", "--encryption-key", "too-short"}, wantErr: "PLINTH_ENCRYPTION_KEY"},
 		{args: []string{"serve", "--redis", "mysql://x"}, wantErr: "PLINTH_REDIS_URL"},
+		{args: []string{"import"}, wantErr: "expected 'pocketbase PB_DATA'"},
+		{args: []string{"import", "pocketbase"}, wantErr: "the PocketBase data directory"},
+		{args: []string{"import", "pocketbase", t.TempDir()}, wantErr: "not a PocketBase data directory"},
+		{args: []string{"import", "pocketbase", dir}, wantErr: "PocketBase 0.23 or later"}, // a Plinth data directory
+		{args: []string{"import", "pocketbase", "../../pbimport/testdata/pb_data"}, wantOut: "posts                    2 records"},
 	}
 	for _, tc := range tests {
 		var out, errOut bytes.Buffer

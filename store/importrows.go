@@ -1,0 +1,84 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/plinthdev/plinth/schema"
+)
+
+// RecordFromColumns builds a record of c from the columns of a row read
+// from another database (a PocketBase data.db, say), converting each
+// value as a read of c's own table would. Columns without a stored field
+// of c are ignored; fields without a column keep their zero value.
+func RecordFromColumns(c *schema.Collection, cols map[string]any) *schema.Record {
+	r := schema.NewRecordSized(c)
+	for _, f := range c.Fields {
+		if f.Storage() == schema.StoreNone {
+			continue
+		}
+		r.Set(f.Name, fromDB(f, cols[f.Name]))
+	}
+	return r
+}
+
+// ImportRecords writes recs, records of c, as they are: ids, password
+// hashes, token keys, dates and relations are kept and not checked, and
+// a record whose id exists is overwritten, so an import can run again. It
+// is for moving data in, not for API writes: no rule, hook, relation
+// check or realtime event applies. The records are written in
+// transactions of a few hundred.
+func (s *Store) ImportRecords(ctx context.Context, c *schema.Collection, recs []*schema.Record) error {
+	if c.IsView() {
+		return errReadOnlyView
+	}
+	var cols, marks, sets []string
+	var fields []*schema.Field
+	for _, f := range c.Fields {
+		if f.Storage() == schema.StoreNone {
+			continue
+		}
+		fields = append(fields, f)
+		cols = append(cols, quote(f.Name))
+		marks = append(marks, s.dialect.Placeholder(len(marks)+1))
+		if f.Name != "id" {
+			sets = append(sets, quote(f.Name)+" = excluded."+quote(f.Name))
+		}
+	}
+	q := "INSERT INTO " + quote(c.Name) + " (" + strings.Join(cols, ", ") + ") VALUES (" + strings.Join(marks, ", ") + `) ON CONFLICT ("id") DO `
+	if len(sets) == 0 {
+		q += "NOTHING"
+	} else {
+		q += "UPDATE SET " + strings.Join(sets, ", ")
+	}
+	const chunk = 500
+	for start := 0; start < len(recs); start += chunk {
+		part := recs[start:min(start+chunk, len(recs))]
+		err := s.inTx(ctx, func(tx *sql.Tx) error {
+			stmt, err := tx.PrepareContext(ctx, q)
+			if err != nil {
+				return err
+			}
+			defer stmt.Close()
+			args := make([]any, len(fields))
+			for _, r := range part {
+				if !schema.ValidID(r.ID()) {
+					return fmt.Errorf("import %s: invalid record id %q", c.Name, r.ID())
+				}
+				for i, f := range fields {
+					args[i] = toDB(f, r.Get(f.Name))
+				}
+				if _, err := stmt.ExecContext(ctx, args...); err != nil {
+					return fmt.Errorf("import %s record %s: %w", c.Name, r.ID(), s.mapWriteError(c, err))
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
