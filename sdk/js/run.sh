@@ -54,7 +54,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # --- dependencies -----------------------------------------------------------
-if [[ ! -d node_modules/pocketbase || ! -d node_modules/eventsource || ! -d node_modules/typescript ]]; then
+if [[ ! -d node_modules/pocketbase || ! -d node_modules/eventsource || ! -d node_modules/typescript || ! -d node_modules/graphql-ws ]]; then
     log "installing npm dependencies (npm ci)"
     npm ci --no-audit --no-fund >&2
 fi
