@@ -8,8 +8,12 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -20,6 +24,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/plinthdev/plinth/internal/testenv"
+	"github.com/plinthdev/plinth/webhooks"
 )
 
 // findJS finds visible elements the way a person (or a screen reader)
@@ -570,6 +575,158 @@ func TestDashboardBrowser(t *testing.T) {
 		if len(list.Items) != 0 {
 			t.Errorf("%d records left after bulk delete", len(list.Items))
 		}
+		// 10. Webhooks: one pointing at a local receiver is refused as a
+		// private target until the setting allows it; a wrong filter is
+		// refused inline; the secret shows once; a matching record change
+		// is delivered, signed, and a failed delivery can be retried; a
+		// webhook can be disabled, enabled and deleted.
+		if err := ta.app.StartJobs(context.Background()); err != nil {
+			t.Fatalf("start jobs: %v", err)
+		}
+		type received struct {
+			header http.Header
+			body   []byte
+		}
+		var recvMu sync.Mutex
+		var got []received
+		receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			body, _ := io.ReadAll(r.Body)
+			recvMu.Lock()
+			got = append(got, received{r.Header.Clone(), body})
+			recvMu.Unlock()
+			io.WriteString(w, "thanks from the receiver")
+		}))
+		defer receiver.Close()
+		d.click("button", "Webhooks")
+		d.find("heading", "Webhooks", 0)
+		d.waitText("No webhooks yet.")
+		const privateNets = "Allow private network targets (webhooks.allowPrivateNetworks)"
+		if on := eval[bool](d, "private networks setting", fmt.Sprintf(`__find('label', %q)[0]?.checked`, privateNets)); on {
+			t.Errorf("%s is ticked by default", privateNets)
+		}
+		d.waitText("SSRF")
+		d.click("button", "New webhook")
+		d.find("heading", "New webhook", 0)
+		d.fill("Name", "receiver")
+		d.fill("URL", receiver.URL+"/hook")
+		d.click("label", "posts")
+		d.click("label", "Delete") // only creates and updates
+		d.fill("Filter", "scor > 1")
+		d.click("button", "Create webhook")
+		if err := d.poll("webhook filter error", `[...document.querySelectorAll('[role=alert]')].some(e => e.textContent.includes('Invalid filter for posts'))`); err != nil {
+			t.Errorf("the webhook filter error is not shown inline: %v\n%s", err, d.text())
+		}
+		d.shot("webhook-filter-error")
+		d.fill("Filter", "score > 1")
+		d.click("button", "Create webhook")
+		d.waitText("you will not see it again")
+		secret := eval[string](d, "webhook secret", `__find('label', 'Signing secret')[0].value`)
+		if !strings.HasPrefix(secret, "whsec_") {
+			t.Errorf("the secret shown is %q, want whsec_…", secret)
+		}
+		d.shot("webhook-secret")
+		d.click("button", "Done")
+		if strings.Contains(d.text(), secret) || eval[bool](d, "secret gone", fmt.Sprintf(`document.documentElement.outerHTML.includes(%q)`, secret)) {
+			t.Errorf("the secret is still on the page after Done")
+		}
+		var hooks struct {
+			Items []map[string]any `json:"items"`
+		}
+		ta.mustJSON("GET", "/api/webhooks", nil, ta.su, 200, &hooks)
+		if len(hooks.Items) != 1 {
+			t.Fatalf("%d webhooks, want 1", len(hooks.Items))
+		}
+		hook := hooks.Items[0]
+		if fmt.Sprintf("%v|%v|%v|%v|%v", hook["collections"], hook["events"], hook["filter"], hook["active"], hook["url"]) != "[posts]|[create update]|score > 1|true|"+receiver.URL+"/hook" {
+			t.Errorf("webhook as saved: %v", hook)
+		}
+		if _, leaked := hook["secret"]; leaked {
+			t.Errorf("the webhook list shows the secret")
+		}
+		// Record changes: one matching the filter, one not.
+		ta.create("posts", map[string]any{"title": "Below the filter", "score": 0})
+		ta.create("posts", map[string]any{"title": "Sent to the receiver", "score": 5})
+		d.click("button", "Deliveries of receiver")
+		d.find("heading", "Deliveries of receiver", 0)
+		// deliveryRow waits (reloading the table) for a row whose cells
+		// read like want: status, then the last response code.
+		deliveryRow := func(status, code string) {
+			t.Helper()
+			js := fmt.Sprintf(`(() => { const t = document.querySelector('table[aria-label="Deliveries of receiver"]');
+			  return !!t && [...t.tBodies[0].rows].some((r) => r.cells[0].textContent === %q && r.cells[3].textContent === %q); })()`, status, code)
+			deadline := time.Now().Add(20 * time.Second)
+			for !eval[bool](d, "delivery row", js) {
+				if time.Now().After(deadline) {
+					d.shot("missing-delivery")
+					t.Fatalf("no %s delivery with response %s:\n%s", status, code, d.text())
+				}
+				time.Sleep(300 * time.Millisecond)
+				d.click("button", "Reload deliveries")
+			}
+		}
+		// The receiver is on 127.0.0.1: refused at once while private
+		// networks are not allowed.
+		deliveryRow("failed", "—")
+		d.waitText("the target address is private")
+		d.shot("webhook-delivery-refused")
+		d.click("label", privateNets)
+		d.waitText("Private network targets allowed.")
+		var ws struct {
+			Webhooks struct{ AllowPrivateNetworks bool } `json:"webhooks"`
+		}
+		ta.mustJSON("GET", "/api/settings", nil, ta.su, 200, &ws)
+		if !ws.Webhooks.AllowPrivateNetworks {
+			t.Errorf("ticking %q did not save the setting", privateNets)
+		}
+		retry := eval[string](d, "retry button", `[...document.querySelectorAll('table[aria-label="Deliveries of receiver"] button')].map((b) => b.getAttribute('aria-label')).find((l) => l?.startsWith('Retry ')) || ''`)
+		if retry == "" {
+			t.Fatalf("no Retry button for the failed delivery:\n%s", d.text())
+		}
+		d.click("button", retry)
+		deliveryRow("delivered", "200")
+		d.waitText("thanks from the receiver")
+		d.shot("webhook-delivered")
+		recvMu.Lock()
+		deliveries := append([]received(nil), got...)
+		recvMu.Unlock()
+		if len(deliveries) != 1 {
+			t.Errorf("the receiver got %d requests, want 1 (the record below the filter is not sent)", len(deliveries))
+		}
+		for _, r := range deliveries {
+			id, tsText, sig := r.header.Get("webhook-id"), r.header.Get("webhook-timestamp"), r.header.Get("webhook-signature")
+			ts, _ := strconv.ParseInt(tsText, 10, 64)
+			want, err := webhooks.Sign(secret, id, ts, r.body)
+			if sig == "" || err != nil || sig != want || "Retry "+id != retry {
+				t.Errorf("delivery headers id %q ts %q signature %q (want %q, %v; retried %q)", id, tsText, sig, want, err, retry)
+			}
+			if !bytes.Contains(r.body, []byte("Sent to the receiver")) {
+				t.Errorf("delivery body: %s", r.body)
+			}
+		}
+		// Disable through the form, enable from the list, then delete.
+		d.click("button", "Edit receiver")
+		d.find("heading", "Edit webhook receiver", 0)
+		d.click("label", "Active")
+		d.click("button", "Save webhook")
+		d.find("button", "Enable receiver", 0)
+		d.waitText("Disabled")
+		d.shot("webhook-disabled")
+		d.click("button", "Enable receiver")
+		d.waitText("Webhook receiver enabled.")
+		ta.mustJSON("GET", "/api/webhooks", nil, ta.su, 200, &hooks)
+		if len(hooks.Items) != 1 || hooks.Items[0]["active"] != true || hooks.Items[0]["filter"] != "score > 1" {
+			t.Errorf("webhook after disable and enable: %v", hooks.Items)
+		}
+		d.shot("webhooks-list")
+		d.click("button", "Delete receiver")
+		d.find("heading", "Delete webhook receiver?", 0)
+		d.click("button", "Delete")
+		d.waitText("No webhooks yet.")
+		ta.mustJSON("GET", "/api/webhooks", nil, ta.su, 200, &hooks)
+		if len(hooks.Items) != 0 {
+			t.Errorf("%d webhooks left after delete", len(hooks.Items))
+		}
+
 		for _, e := range consoleErrs {
 			// 400s the page showed on purpose are logged by the browser.
 			if strings.Contains(e, "status of 400") || strings.Contains(e, "status of 403") {

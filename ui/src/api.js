@@ -25,7 +25,12 @@ export function signIn(email, password) {
   return pb.collection(SUPERUSERS).authWithPassword(email, password)
 }
 
+// authGen counts sign-outs, so that a token refresh still in flight when
+// the superuser signs out is dropped instead of signing them back in.
+let authGen = 0
+
 export function signOut() {
+  authGen++
   pb.realtime.unsubscribe().catch(() => {})
   pb.authStore.clear()
 }
@@ -36,10 +41,14 @@ export function onAuthChange(fn) {
 
 export async function refreshAuth() {
   if (!pb.authStore.isValid) return
+  const gen = authGen
   try {
-    await pb.collection(SUPERUSERS).authRefresh()
+    // Sent as is (authRefresh would store the answer whatever happened
+    // meanwhile); stored only if no sign-out came in between.
+    const res = await pb.send('/api/collections/' + SUPERUSERS + '/auth-refresh', { method: 'POST' })
+    if (gen === authGen && pb.authStore.isValid && res?.token) pb.authStore.save(res.token, res.record)
   } catch (e) {
-    if (e?.status === 401 || e?.status === 403 || e?.status === 404) pb.authStore.clear()
+    if (gen === authGen && (e?.status === 401 || e?.status === 403 || e?.status === 404)) pb.authStore.clear()
   }
 }
 
@@ -97,6 +106,16 @@ export const listAPIKeys = () => pb.send('/api/api-keys', { method: 'GET' })
 export const createAPIKey = (body) => pb.send('/api/api-keys', { method: 'POST', body })
 export const revokeAPIKey = (id) => pb.send('/api/api-keys/' + encodeURIComponent(id), { method: 'DELETE' })
 export const listMails = () => pb.send('/api/dev/mails', { method: 'GET' })
+
+// Webhooks (superusers): the secret comes back once, in create's answer.
+const hookPath = (id) => '/api/webhooks/' + encodeURIComponent(id)
+export const listWebhooks = () => pb.send('/api/webhooks', { method: 'GET' })
+export const createWebhook = (body) => pb.send('/api/webhooks', { method: 'POST', body })
+export const updateWebhook = (id, body) => pb.send(hookPath(id), { method: 'PATCH', body })
+export const deleteWebhook = (id) => pb.send(hookPath(id), { method: 'DELETE' })
+export const listDeliveries = (id, perPage = 50) => pb.send(hookPath(id) + '/deliveries', { method: 'GET', query: { perPage } })
+export const retryDelivery = (id, deliveryId) => pb.send(hookPath(id) + '/deliveries/' + encodeURIComponent(deliveryId) + '/retry', { method: 'POST' })
+export const setAllowPrivateNetworks = (allow) => pb.send('/api/settings', { method: 'PATCH', body: { webhooks: { allowPrivateNetworks: !!allow } } })
 
 // Logs: the request and application log, and its hourly counts.
 export const listLogs = (page, perPage, opts) => pb.logs.getList(page, perPage, opts)

@@ -35,7 +35,8 @@ function Shell() {
     case 'api-keys': page = <APIKeys />; break
     case 'mails': page = <Mails />; break
     case 'logs': page = <Logs />; break
-    case 'metrics': page = <LazyMetrics />; break
+    case 'metrics': page = <Lazy key="metrics" page="metrics" />; break
+    case 'webhooks': page = <Lazy key="webhooks" page="webhooks" />; break
     case 'superusers': page = <Records key="_superusers" name="_superusers" />; break
     default: page = <Welcome />
   }
@@ -63,6 +64,7 @@ function Shell() {
           <li><a href="#/api-keys" aria-current={r[0] === 'api-keys' ? 'page' : undefined}>API keys</a></li>
           <li><a href="#/logs" aria-current={r[0] === 'logs' ? 'page' : undefined}>Logs</a></li>
           <li><a href="#/metrics" aria-current={r[0] === 'metrics' ? 'page' : undefined}>Metrics</a></li>
+          <li><a href="#/webhooks" aria-current={r[0] === 'webhooks' ? 'page' : undefined}>Webhooks</a></li>
           <li><a href="#/settings" aria-current={r[0] === 'settings' ? 'page' : undefined}>Settings</a></li>
           <li><a href="#/mails" aria-current={r[0] === 'mails' ? 'page' : undefined}>Dev mailbox</a></li>
           <li><a href="#/import" aria-current={r[0] === 'import' ? 'page' : undefined}>Import/export schema</a></li>
@@ -78,17 +80,23 @@ function Shell() {
   )
 }
 
-// The Metrics page (and its Prometheus parser) is a chunk of its own,
-// loaded on the first visit, so the first page load stays small.
-let metricsModule
-function LazyMetrics() {
+// The Metrics page (and its Prometheus parser) and the Webhooks page are
+// chunks of their own, loaded on the first visit, so the first page load
+// stays small.
+const lazyModules = {}
+const LAZY = {
+  metrics: { title: 'Metrics', load: () => import('./pages/metrics.jsx'), name: 'Metrics' },
+  webhooks: { title: 'Webhooks', load: () => import('./pages/webhooks.jsx'), name: 'Webhooks' },
+}
+function Lazy({ page: key }) {
+  const spec = LAZY[key]
   const [page, setPage] = useState(null)
   const [error, setError] = useState('')
   useEffect(() => {
-    (metricsModule ||= import('./pages/metrics.jsx')).then((m) => setPage(() => m.Metrics), (e) => setError(String(e?.message || e)))
-  }, [])
+    (lazyModules[key] ||= spec.load()).then((m) => setPage(() => m[spec.name]), (e) => setError(String(e?.message || e)))
+  }, [key])
   if (page) { const Page = page; return <Page /> }
-  return <section><h1>Metrics</h1>{error ? <p class="error" role="alert">{error}</p> : <p aria-busy="true">Loading…</p>}</section>
+  return <section><h1>{spec.title}</h1>{error ? <p class="error" role="alert">{error}</p> : <p aria-busy="true">Loading…</p>}</section>
 }
 
 function Welcome() {
