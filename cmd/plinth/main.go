@@ -48,6 +48,8 @@ const usage = `Usage:
   plinth typegen [--out types.ts]      TypeScript types of the collections for the JS SDK
   plinth import pocketbase PB_DATA     move a stopped PocketBase's data in (collections,
                                        records with their password hashes, files)
+  plinth backup ARCHIVE.zip            a portable archive, made while the server runs
+  plinth restore ARCHIVE.zip           into a new --dir or an empty --db, SQLite or PostgreSQL
   plinth version                       print the version
 
 Run 'plinth serve -h' for the flags; each can also be set as PLINTH_<NAME>.
@@ -128,6 +130,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runTypegen(ctx, args[1:], getenv, stdout, stderr)
 	case "import":
 		return runImport(ctx, args[1:], getenv, stdout, stderr)
+	case "backup":
+		return runBackup(ctx, args[1:], getenv, stdout, stderr)
+	case "restore":
+		return runRestore(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "plinth", plinth.Version)
 		return nil

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -10,6 +11,7 @@ import (
 func TestCLI(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
+	archive, restored := filepath.Join(t.TempDir(), "backup.zip"), t.TempDir()
 	env := func(k string) string {
 		if k == "PLINTH_DIR" {
 			return dir
@@ -40,6 +42,11 @@ func TestCLI(t *testing.T) {
 		{args: []string{"import", "pocketbase", t.TempDir()}, wantErr: "not a PocketBase data directory"},
 		{args: []string{"import", "pocketbase", dir}, wantErr: "PocketBase 0.23 or later"}, // a Plinth data directory
 		{args: []string{"import", "pocketbase", "../../pbimport/testdata/pb_data"}, wantOut: "posts                    2 records"},
+		{args: []string{"backup"}, wantErr: "expected the archive to write"},
+		{args: []string{"backup", archive}, wantOut: "records, 1 files (from sqlite)"},
+		{args: []string{"restore", archive}, wantErr: "restore into a new data directory"},
+		{args: []string{"restore", archive, "--dir", restored}, wantOut: "Restored " + archive},
+		{args: []string{"restore", filepath.Join(dir, "missing.zip"), "--dir", t.TempDir()}, wantErr: "no such file"},
 	}
 	for _, tc := range tests {
 		var out, errOut bytes.Buffer

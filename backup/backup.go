@@ -1,0 +1,311 @@
+// Package backup writes and restores portable archives of a Plinth
+// instance: a zip of the collections, every record as JSON lines, the
+// stored parameters and the files. The records are the store's values,
+// not a database's dump, so an archive made on SQLite restores into
+// PostgreSQL and the reverse.
+//
+// An archive is made online: the database is read in one consistent
+// snapshot (see store.Export) while writes go on. Files are copied after
+// the snapshot; one uploaded meanwhile may be in the archive without a
+// record that names it, which restore keeps and the file sweep removes.
+package backup
+
+import (
+	"archive/zip"
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/gabriel-vasile/mimetype"
+
+	"github.com/plinthdev/plinth/files"
+	"github.com/plinthdev/plinth/schema"
+	"github.com/plinthdev/plinth/store"
+)
+
+// Format names the archive format in its manifest.
+const Format = "plinth-backup/1"
+
+// Manifest is manifest.json, the first entry of an archive.
+type Manifest struct {
+	Format      string         `json:"format"`
+	Version     string         `json:"version"` // of the Plinth that wrote it
+	Dialect     string         `json:"dialect"` // the database it was made on
+	Created     string         `json:"created"`
+	Collections int            `json:"collections"`
+	Records     map[string]int `json:"records"` // per collection name
+	Files       int            `json:"files"`
+}
+
+// Write writes an archive of st and fileStore to w.
+func Write(ctx context.Context, st *store.Store, fileStore files.Storage, w io.Writer, version string) (*Manifest, error) {
+	zw := zip.NewWriter(w)
+	m := &Manifest{Format: Format, Version: version, Dialect: st.Dialect().Name(),
+		Created: schema.FormatDate(time.Now()), Records: map[string]int{}}
+	err := st.Export(ctx, func(e *store.Export) error {
+		list := e.Collections()
+		m.Collections = len(list)
+		if err := writeJSON(zw, "collections.json", list); err != nil {
+			return err
+		}
+		params, err := e.Params(ctx)
+		if err != nil {
+			return err
+		}
+		if err := writeJSON(zw, "params.json", params); err != nil {
+			return err
+		}
+		for _, c := range list {
+			if c.IsView() {
+				continue
+			}
+			f, err := zw.Create("records/" + c.ID + ".jsonl")
+			if err != nil {
+				return err
+			}
+			bw := bufio.NewWriter(f)
+			enc := json.NewEncoder(bw)
+			n := 0
+			err = e.Records(ctx, c, func(r *schema.Record) error {
+				n++
+				return enc.Encode(recordValues(r))
+			})
+			if err != nil {
+				return err
+			}
+			if err := bw.Flush(); err != nil {
+				return err
+			}
+			m.Records[c.Name] = n
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("backup: %w", err)
+	}
+	err = fileStore.List(ctx, "", func(a files.Attributes) error {
+		obj, err := fileStore.Open(ctx, a.Key)
+		if err != nil {
+			if errors.Is(err, files.ErrNotFound) {
+				return nil // deleted since it was listed
+			}
+			return err
+		}
+		defer obj.Close()
+		f, err := zw.CreateHeader(&zip.FileHeader{Name: "storage/" + a.Key, Method: zip.Store, Modified: a.ModTime})
+		if err != nil {
+			return err
+		}
+		if _, err := io.Copy(f, obj); err != nil {
+			return err
+		}
+		m.Files++
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("backup: files: %w", err)
+	}
+	if err := writeJSON(zw, "manifest.json", m); err != nil {
+		return nil, err
+	}
+	return m, zw.Close()
+}
+
+// recordValues is a record as JSON: every stored field, hidden ones and
+// password hashes included.
+func recordValues(r *schema.Record) map[string]any {
+	out := make(map[string]any, len(r.Collection.Fields))
+	for _, f := range r.Collection.Fields {
+		if f.Storage() != schema.StoreNone {
+			out[f.Name] = r.Get(f.Name)
+		}
+	}
+	return out
+}
+
+func writeJSON(zw *zip.Writer, name string, v any) error {
+	f, err := zw.Create(name)
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(f).Encode(v)
+}
+
+// Restore reads the archive into st and fileStore. The target must hold
+// no collection of its own yet (a new data directory or database): the
+// archive's collections, records, parameters and files are added to it,
+// so a failed restore leaves a target to throw away, never a mixed one.
+func Restore(ctx context.Context, st *store.Store, fileStore files.Storage, r io.ReaderAt, size int64) (*Manifest, error) {
+	zr, err := zip.NewReader(r, size)
+	if err != nil {
+		return nil, fmt.Errorf("restore: not a zip archive: %w", err)
+	}
+	entries := map[string]*zip.File{}
+	for _, f := range zr.File {
+		entries[f.Name] = f
+	}
+	var m Manifest
+	if err := readJSON(entries, "manifest.json", &m); err != nil {
+		return nil, err
+	}
+	if m.Format != Format {
+		return nil, fmt.Errorf("restore: unknown archive format %q (want %s)", m.Format, Format)
+	}
+	if err := checkEmpty(ctx, st); err != nil {
+		return nil, err
+	}
+	var list []*schema.Collection
+	if err := readJSON(entries, "collections.json", &list); err != nil {
+		return nil, err
+	}
+	var own []*schema.Collection
+	for _, c := range list {
+		if !c.System {
+			own = append(own, c)
+		}
+	}
+	if err := st.ImportCollections(ctx, own, false); err != nil {
+		return nil, fmt.Errorf("restore: collections: %w", err)
+	}
+	snap := st.Schema()
+	for _, bc := range list {
+		if bc.IsView() {
+			continue
+		}
+		c := snap.Lookup(bc.ID)
+		if c == nil {
+			return nil, fmt.Errorf("restore: collection %s (%s) is missing here: is this Plinth older than the archive's (%s)?", bc.Name, bc.ID, m.Version)
+		}
+		if err := restoreRecords(ctx, st, c, entries["records/"+bc.ID+".jsonl"]); err != nil {
+			return nil, err
+		}
+	}
+	var params map[string]string
+	if err := readJSON(entries, "params.json", &params); err != nil {
+		return nil, err
+	}
+	for k, v := range params {
+		if err := st.SetParam(ctx, k, v); err != nil {
+			return nil, fmt.Errorf("restore: %w", err)
+		}
+	}
+	for _, f := range zr.File {
+		key, ok := strings.CutPrefix(f.Name, "storage/")
+		if !ok || strings.HasSuffix(f.Name, "/") {
+			continue
+		}
+		if err := files.ValidateKey(key); err != nil {
+			return nil, fmt.Errorf("restore: file %s: %w", f.Name, err)
+		}
+		if err := restoreFile(ctx, fileStore, key, f); err != nil {
+			return nil, err
+		}
+	}
+	return &m, nil
+}
+
+// usersID is the users collection every new instance starts with.
+const usersID = "_pb_users_auth_"
+
+// checkEmpty refuses a target that holds collections or records of its
+// own: only what a new instance starts with (system collections, an
+// empty users collection) may be there.
+func checkEmpty(ctx context.Context, st *store.Store) error {
+	for _, c := range st.Schema().Collections() {
+		if c.System || c.IsView() {
+			continue
+		}
+		if c.ID != usersID {
+			return fmt.Errorf("restore: the target already has collection %q; restore into a new data directory or database", c.Name)
+		}
+		page, err := st.List(ctx, store.ListQuery{Collection: c, PerPage: 1, SkipTotal: true})
+		if err != nil {
+			return err
+		}
+		if len(page.Items) > 0 {
+			return fmt.Errorf("restore: the target already has records in %q; restore into a new data directory or database", c.Name)
+		}
+	}
+	return nil
+}
+
+func restoreRecords(ctx context.Context, st *store.Store, c *schema.Collection, f *zip.File) error {
+	if f == nil {
+		return nil
+	}
+	rc, err := f.Open()
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	dec := json.NewDecoder(rc)
+	dec.UseNumber()
+	var batch []*schema.Record
+	for {
+		var cols map[string]any
+		if err := dec.Decode(&cols); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			return fmt.Errorf("restore: %s: %w", f.Name, err)
+		}
+		for k, v := range cols {
+			if n, ok := v.(json.Number); ok {
+				cols[k], _ = n.Float64()
+			}
+		}
+		batch = append(batch, store.RecordFromColumns(c, cols))
+		if len(batch) == 1000 {
+			if err := st.ImportRecords(ctx, c, batch); err != nil {
+				return fmt.Errorf("restore: %w", err)
+			}
+			batch = batch[:0]
+		}
+	}
+	if err := st.ImportRecords(ctx, c, batch); err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	return nil
+}
+
+func restoreFile(ctx context.Context, fileStore files.Storage, key string, f *zip.File) error {
+	// The content type is detected again, as on upload: zip entries carry
+	// none.
+	rc, err := f.Open()
+	if err != nil {
+		return err
+	}
+	mt, err := mimetype.DetectReader(rc)
+	rc.Close()
+	if err != nil {
+		return fmt.Errorf("restore: file %s: %w", key, err)
+	}
+	if rc, err = f.Open(); err != nil {
+		return err
+	}
+	defer rc.Close()
+	if err := fileStore.Put(ctx, key, rc, int64(f.UncompressedSize64), mt.String()); err != nil {
+		return fmt.Errorf("restore: file %s: %w", key, err)
+	}
+	return nil
+}
+
+func readJSON(entries map[string]*zip.File, name string, v any) error {
+	f := entries[name]
+	if f == nil {
+		return fmt.Errorf("restore: the archive has no %s", name)
+	}
+	rc, err := f.Open()
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	if err := json.NewDecoder(rc).Decode(v); err != nil {
+		return fmt.Errorf("restore: %s: %w", name, err)
+	}
+	return nil
+}

@@ -1,0 +1,87 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/plinthdev/plinth/schema"
+)
+
+// Export is one consistent read of everything a backup holds: the
+// collections of the schema snapshot taken when it starts, their records,
+// and the store's parameters. It reads in one transaction (SQLite: a read
+// transaction on a reader, which keeps its WAL snapshot; PostgreSQL:
+// REPEATABLE READ, read only), so writes may go on while it runs and none
+// is half seen.
+type Export struct {
+	tx   *sql.Tx
+	snap *Schema
+}
+
+// Export runs fn on a consistent read of the store.
+func (s *Store) Export(ctx context.Context, fn func(e *Export) error) error {
+	opts := &sql.TxOptions{ReadOnly: true}
+	if s.dialect.Name() == "postgres" {
+		opts.Isolation = sql.LevelRepeatableRead
+	}
+	tx, err := s.read.BeginTx(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("export: begin: %w", err)
+	}
+	defer tx.Rollback()
+	return fn(&Export{tx: tx, snap: s.Schema()})
+}
+
+// Collections are the collections of the export, in schema order.
+func (e *Export) Collections() []*schema.Collection { return e.snap.Collections() }
+
+// Records calls fn for every record of c (not a view), in id order.
+func (e *Export) Records(ctx context.Context, c *schema.Collection, fn func(*schema.Record) error) error {
+	if c.IsView() {
+		return nil
+	}
+	cols, fields := selectColumns(c)
+	rows, err := e.tx.QueryContext(ctx, "SELECT "+cols+" FROM "+quote(c.Name)+" AS "+quote(rootAlias)+` ORDER BY `+quote(rootAlias)+`."id"`)
+	if err != nil {
+		return fmt.Errorf("export %s: %w", c.Name, err)
+	}
+	defer rows.Close()
+	vals := make([]any, len(fields))
+	ptrs := make([]any, len(fields))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return fmt.Errorf("export %s: %w", c.Name, err)
+		}
+		r := schema.NewRecordSized(c)
+		for i, f := range fields {
+			r.Set(f.Name, fromDB(f, vals[i]))
+		}
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// Params returns the stored parameters (settings, the token secret, the
+// sealing key when it is kept in the database, ACME certificates...).
+func (e *Export) Params(ctx context.Context) (map[string]string, error) {
+	rows, err := e.tx.QueryContext(ctx, `SELECT key, value FROM _params`)
+	if err != nil {
+		return nil, fmt.Errorf("export params: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var k, v string
+		if err := rows.Scan(&k, &v); err != nil {
+			return nil, err
+		}
+		out[k] = v
+	}
+	return out, rows.Err()
+}
