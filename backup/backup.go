@@ -60,6 +60,15 @@ func Write(ctx context.Context, st *store.Store, fileStore files.Storage, w io.W
 		if err := writeJSON(zw, "params.json", params); err != nil {
 			return err
 		}
+		for _, name := range store.ExportTables {
+			rows, err := e.Table(ctx, name)
+			if err != nil {
+				return err
+			}
+			if err := writeJSON(zw, "tables/"+name+".json", rows); err != nil {
+				return err
+			}
+		}
 		for _, c := range list {
 			if c.IsView() {
 				continue
@@ -191,6 +200,18 @@ func Restore(ctx context.Context, st *store.Store, fileStore files.Storage, r io
 	}
 	for k, v := range params {
 		if err := st.SetParam(ctx, k, v); err != nil {
+			return nil, fmt.Errorf("restore: %w", err)
+		}
+	}
+	for _, name := range store.ExportTables {
+		if entries["tables/"+name+".json"] == nil {
+			continue
+		}
+		var rows []map[string]any
+		if err := readJSON(entries, "tables/"+name+".json", &rows); err != nil {
+			return nil, err
+		}
+		if err := st.ImportTable(ctx, name, rows); err != nil {
 			return nil, fmt.Errorf("restore: %w", err)
 		}
 	}

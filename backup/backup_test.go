@@ -113,6 +113,8 @@ func TestBackupRestoreAcrossDatabases(t *testing.T) {
 				hello := src.send("POST", "/api/collections/posts/records", su, w.FormDataContentType(), &mp, 200)
 				src.call("POST", "/api/collections/posts/records", su, map[string]any{"title": "Draft", "views": 3, "author": ann["id"]}, 200)
 				src.call("PATCH", "/api/settings", su, map[string]any{"meta": map[string]any{"appName": "Restored app"}}, 200)
+				hook := src.call("POST", "/api/webhooks", su, map[string]any{"name": "orders", "url": "https://example.com/hook", "collections": []string{"posts"}}, 200)
+				src.call("PATCH", "/api/webhooks/"+hook["id"].(string), su, map[string]any{"active": false}, 200)
 
 				var archive bytes.Buffer
 				m, err := backup.Write(ctx, src.app.Store(), src.app.Files(), &archive, plinth.Version)
@@ -168,6 +170,13 @@ func TestBackupRestoreAcrossDatabases(t *testing.T) {
 				if string(body) != "the cover" {
 					t.Errorf("the file: %d %q", res.StatusCode, body)
 				}
+				// The webhook came along, its sealed secret still opens (the
+				// sealing key came along), and it stays inactive.
+				wh := dst.call("GET", "/api/webhooks/"+hook["id"].(string), dsu, nil, 200)
+				if wh["name"] != "orders" || wh["active"] != false {
+					t.Errorf("webhook after restore: %v", wh)
+				}
+				dst.call("PATCH", "/api/webhooks/"+hook["id"].(string), dsu, map[string]any{"name": "orders 2"}, 200)
 				settings := dst.call("GET", "/api/settings", dsu, nil, 200)
 				if settings["meta"].(map[string]any)["appName"] != "Restored app" {
 					t.Errorf("settings: %v", settings["meta"])

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/plinthdev/plinth/schema"
@@ -81,4 +83,62 @@ func (s *Store) ImportRecords(ctx context.Context, c *schema.Collection, recs []
 		}
 	}
 	return nil
+}
+
+// ImportTable adds rows to the plain table name (one of ExportTables),
+// keeping rows whose key exists. Values come from JSON or from the other
+// database: numbers bound for a PostgreSQL boolean column become booleans.
+func (s *Store) ImportTable(ctx context.Context, name string, rows []map[string]any) error {
+	if !slices.Contains(ExportTables, name) {
+		return fmt.Errorf("import: %s is not an importable table", name)
+	}
+	if name == "_appMigrations" {
+		if err := s.ensureAppMigrations(ctx); err != nil {
+			return err
+		}
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	bools := map[string]bool{}
+	if s.dialect.Name() == "postgres" {
+		names, err := queryStrings(ctx, s.write, `SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1 AND data_type = 'boolean'`, strings.ToLower(name))
+		if err != nil {
+			return err
+		}
+		for _, n := range names {
+			bools[n] = true
+		}
+	}
+	cols := slices.Sorted(maps.Keys(rows[0]))
+	var quoted, marks []string
+	for i, c := range cols {
+		if !schema.ValidIdentifier(c) {
+			return fmt.Errorf("import %s: invalid column %q", name, c)
+		}
+		quoted = append(quoted, s.plainName(c))
+		marks = append(marks, s.dialect.Placeholder(i+1))
+	}
+	q := "INSERT INTO " + s.plainName(name) + " (" + strings.Join(quoted, ", ") + ") VALUES (" + strings.Join(marks, ", ") + ") ON CONFLICT DO NOTHING"
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		for _, row := range rows {
+			args := make([]any, len(cols))
+			for i, c := range cols {
+				v := row[c]
+				if bools[strings.ToLower(c)] {
+					switch x := v.(type) {
+					case float64:
+						v = x != 0
+					case int64:
+						v = x != 0
+					}
+				}
+				args[i] = v
+			}
+			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+				return fmt.Errorf("import %s: %w", name, err)
+			}
+		}
+		return nil
+	})
 }
