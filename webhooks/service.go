@@ -452,6 +452,14 @@ func (s *Service) apply(h *Webhook, in Input, create bool) error {
 		}
 	}
 	if h.Filter != "" {
+		// For "*" the filter meets each collection only when an event
+		// comes (one naming fields another lacks is skipped there, with a
+		// warning), so here it must at least be a well-formed expression.
+		if slices.Contains(h.Collections, "*") {
+			if _, err := filter.Parse(h.Filter); err != nil {
+				errs.Add("filter", schema.NewFieldError("validation_invalid_filter", "Invalid filter: "+err.Error()))
+			}
+		}
 		for _, name := range h.Collections {
 			if c := snap.Lookup(name); c != nil {
 				if err := filter.Check(h.Filter, c, snap.Lookup, true); err != nil {

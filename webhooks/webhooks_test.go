@@ -285,6 +285,7 @@ func TestDelivery(t *testing.T) {
 			{URL: ptr(rc.URL), Collections: ptr([]string{"nope"})},
 			{URL: ptr(rc.URL), Collections: ptr([]string{"posts"}), Events: ptr([]string{"read"})},
 			{URL: ptr(rc.URL), Collections: ptr([]string{"posts"}), Filter: ptr("nofield = 1")},
+			{URL: ptr(rc.URL), Collections: ptr([]string{"*"}), Filter: ptr("title = ")},
 			{URL: ptr(rc.URL), Collections: ptr([]string{"posts"}), Secret: ptr("plain")},
 		} {
 			var ve schema.Errors
