@@ -17,9 +17,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/gabriel-vasile/mimetype"
@@ -251,4 +253,65 @@ func putFile(ctx context.Context, fileStore files.Storage, key, path string) err
 		return err
 	}
 	return fileStore.Put(ctx, key, f, info.Size(), mt.String())
+}
+
+// Settings returns PocketBase's application settings (the settings row
+// of its _params table) as the JSON object its settings API shows, for
+// Plinth's settings PATCH, which takes the same shape. Settings that
+// PocketBase stored encrypted (PB_ENCRYPTION_KEY) cannot be read: the
+// error says so.
+func Settings(ctx context.Context, dir string) ([]byte, error) {
+	path := filepath.Join(dir, "data.db")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+url.Values{"mode": {"ro"}, "_pragma": {"query_only(ON)"}}.Encode())
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	var raw string
+	if err := db.QueryRowContext(ctx, `SELECT value FROM _params WHERE id = 'settings'`).Scan(&raw); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("pbimport: settings: %w", err)
+	}
+	if !json.Valid([]byte(raw)) {
+		return nil, errors.New("pbimport: the settings are encrypted (PocketBase ran with an encryption key); set them again in Plinth")
+	}
+	return []byte(raw), nil
+}
+
+// KeepKnown returns the settings object pb with only the keys that the
+// settings object known has too (recursively, for objects), and the paths
+// of the keys it dropped, for settings PocketBase has and Plinth does not
+// (S3 configured in the settings, say).
+func KeepKnown(pb, known []byte) ([]byte, []string, error) {
+	var in, tmpl any
+	if err := json.Unmarshal(pb, &in); err != nil {
+		return nil, nil, err
+	}
+	if err := json.Unmarshal(known, &tmpl); err != nil {
+		return nil, nil, err
+	}
+	var dropped []string
+	out := keepKnown(in, tmpl, "", &dropped)
+	data, err := json.Marshal(out)
+	return data, dropped, err
+}
+
+func keepKnown(in, tmpl any, path string, dropped *[]string) any {
+	obj, ok := in.(map[string]any)
+	t, tok := tmpl.(map[string]any)
+	if !ok || !tok {
+		return in
+	}
+	out := map[string]any{}
+	for _, k := range slices.Sorted(maps.Keys(obj)) {
+		sub, known := t[k]
+		if !known {
+			*dropped = append(*dropped, path+k)
+			continue
+		}
+		out[k] = keepKnown(obj[k], sub, path+k+".", dropped)
+	}
+	return out
 }
