@@ -218,6 +218,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	})
 	// GraphQL is a second transport over the same services and callers.
 	srv.Handle("/api/graphql", gql.New(gql.Config{Server: srv, Store: st, Settings: srv.Settings, Log: log}))
+	srv.SetSettingsCheck(checkBackupSchedule)
 	srv.Handle("GET /api/openapi.json", openapi.Handler(st, Version))
 	docs := openapi.DocsHandler()
 	srv.Handle("GET /api/docs", docs)

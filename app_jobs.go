@@ -70,6 +70,12 @@ func (a *App) addBuiltinCrons() error {
 	if err := a.jobs.AddCron("__pbLogsCleanup__", "0 * * * *", a.srv.PruneLogsNow); err != nil {
 		return err
 	}
+	if a.files != nil {
+		// PocketBase's id for its backup cron.
+		if err := a.jobs.AddCron("__pbDBBackup__", "* * * * *", a.scheduledBackup); err != nil {
+			return err
+		}
+	}
 	if a.files != nil && a.cfg.FileSweepInterval == 0 {
 		sw := &files.Sweeper{Storage: a.files, Referenced: (&record.Service{Store: a.store}).FileReferenced, Grace: a.cfg.FileSweepGrace, Logger: a.log}
 		return a.jobs.AddCron("__plinthFileSweep__", "0 */6 * * *", func(ctx context.Context) error {

@@ -19,7 +19,9 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) error {
 		writeRaw(w, http.StatusOK, healthyBody)
 		return nil
 	}
-	data := map[string]any{"version": s.cfg.Version, "database": s.store.Dialect().Name()}
+	// canBackup is PocketBase's: whether a backup can be made now (the
+	// dashboard greys its button otherwise).
+	data := map[string]any{"version": s.cfg.Version, "database": s.store.Dialect().Name(), "canBackup": s.backups != nil}
 	writeJSON(w, http.StatusOK, map[string]any{"code": 200, "message": "API is healthy.", "data": data})
 	return nil
 }

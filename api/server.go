@@ -11,11 +11,13 @@ import (
 
 	"github.com/plinthdev/plinth/auth"
 	"github.com/plinthdev/plinth/authflow"
+	"github.com/plinthdev/plinth/backup"
 	"github.com/plinthdev/plinth/files"
 	"github.com/plinthdev/plinth/oauth2"
 	"github.com/plinthdev/plinth/ratelimit"
 	"github.com/plinthdev/plinth/realtime"
 	"github.com/plinthdev/plinth/record"
+	"github.com/plinthdev/plinth/settings"
 	"github.com/plinthdev/plinth/store"
 	"github.com/plinthdev/plinth/totp"
 	"github.com/plinthdev/plinth/ui"
@@ -95,8 +97,12 @@ type Server struct {
 	tokens  *auth.Tokens
 	log     *slog.Logger
 	metrics *metrics
-	apiKeys *apiKeys
-	oauth2  *oauth2Providers
+	// backups keeps backup archives in the file storage (nil without one).
+	backups *backup.Service
+	// settingsCheck, when set, must pass for settings to be saved.
+	settingsCheck func(*settings.Settings) error
+	apiKeys       *apiKeys
+	oauth2        *oauth2Providers
 	// redirects delivers OAuth2 redirects to realtime clients (nil until
 	// realtime is wired: the redirect endpoint then answers 400).
 	redirects redirectSender
@@ -190,6 +196,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /api/health", s.handle(s.health))
 	mux.Handle("HEAD /api/health", s.handle(s.health))
 	mux.Handle("GET /metrics", s.metricsHandler())
+	s.backupRoutes(mux)
 
 	mux.Handle("GET /api/collections", s.superusersOnly(s.listCollections))
 	mux.Handle("POST /api/collections", s.withBodyLimits(s.adminLimits, s.superusersOnly(s.createCollection)))

@@ -237,6 +237,9 @@ func (s *Server) PatchSettings(ctx context.Context, patch []byte) (*settings.Set
 	if err == nil {
 		err = next.Validate()
 	}
+	if err == nil && s.settingsCheck != nil {
+		err = s.settingsCheck(next)
+	}
 	if err != nil {
 		return nil, err // schema.Errors: a 400 with the field errors
 	}
@@ -245,6 +248,11 @@ func (s *Server) PatchSettings(ctx context.Context, patch []byte) (*settings.Set
 	}
 	return next.Public(), nil
 }
+
+// SetSettingsCheck adds a check that settings must pass before they are
+// saved, for what other packages own (the backup schedule's cron syntax);
+// its schema.Errors answer 400. Call it before serving.
+func (s *Server) SetSettingsCheck(check func(*settings.Settings) error) { s.settingsCheck = check }
 
 func (s *Server) getSettings(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, s.Settings())

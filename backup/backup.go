@@ -98,6 +98,9 @@ func Write(ctx context.Context, st *store.Store, fileStore files.Storage, w io.W
 		return nil, fmt.Errorf("backup: %w", err)
 	}
 	err = fileStore.List(ctx, "", func(a files.Attributes) error {
+		if strings.HasPrefix(a.Key, Prefix+"/") {
+			return nil // archives are not part of archives
+		}
 		obj, err := fileStore.Open(ctx, a.Key)
 		if err != nil {
 			if errors.Is(err, files.ErrNotFound) {
@@ -143,6 +146,27 @@ func writeJSON(zw *zip.Writer, name string, v any) error {
 		return err
 	}
 	return json.NewEncoder(f).Encode(v)
+}
+
+// ReadManifest checks that r is an archive this Plinth reads and returns
+// its manifest.
+func ReadManifest(r io.ReaderAt, size int64) (*Manifest, error) {
+	zr, err := zip.NewReader(r, size)
+	if err != nil {
+		return nil, fmt.Errorf("not a zip archive: %w", err)
+	}
+	entries := map[string]*zip.File{}
+	for _, f := range zr.File {
+		entries[f.Name] = f
+	}
+	var m Manifest
+	if err := readJSON(entries, "manifest.json", &m); err != nil {
+		return nil, err
+	}
+	if m.Format != Format {
+		return nil, fmt.Errorf("unknown archive format %q (want %s)", m.Format, Format)
+	}
+	return &m, nil
 }
 
 // Restore reads the archive into st and fileStore. The target must hold

@@ -1,0 +1,118 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/plinthdev/plinth/auth"
+	"github.com/plinthdev/plinth/backup"
+	"github.com/plinthdev/plinth/files"
+)
+
+// The backups API, PocketBase's: archives (see package backup) kept in the
+// file storage under backup.Prefix, for superusers. Restoring in place
+// while serving is not there yet: POST …/restore answers 400 and points
+// to `plinth restore`.
+
+func (s *Server) backupRoutes(mux *http.ServeMux) {
+	if s.cfg.Files == nil {
+		return
+	}
+	s.backups = &backup.Service{Store: s.store, Files: s.cfg.Files, Version: s.cfg.Version}
+	mux.Handle("GET /api/backups", s.superusersOnly(s.listBackups))
+	mux.Handle("POST /api/backups", s.withBodyLimits(s.authLimits, s.superusersOnly(s.createBackup)))
+	mux.Handle("POST /api/backups/upload", s.withBodyLimits(s.uploadLimits, s.superusersOnly(s.uploadBackup)))
+	mux.Handle("GET /api/backups/{key}", s.handle(s.downloadBackup))
+	mux.Handle("DELETE /api/backups/{key}", s.superusersOnly(s.deleteBackup))
+	mux.Handle("POST /api/backups/{key}/restore", s.superusersOnly(s.restoreBackup))
+}
+
+// uploadLimits take a whole archive (MaxBodyBytes) as one file part.
+func (s *Server) uploadLimits(*http.Request) bodyLimits {
+	return bodyLimits{json: s.cfg.MaxAuthBodyBytes, files: s.cfg.MaxBodyBytes}
+}
+
+func backupError(err error) error {
+	switch {
+	case errors.Is(err, backup.ErrNotFound):
+		return notFound()
+	case errors.Is(err, backup.ErrInvalidName), errors.Is(err, backup.ErrExists):
+		return badRequest("Failed to process the backup: "+err.Error()+".", nil)
+	}
+	return err
+}
+
+func (s *Server) listBackups(w http.ResponseWriter, r *http.Request) error {
+	list, err := s.backups.List(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, list)
+	return nil
+}
+
+func (s *Server) createBackup(w http.ResponseWriter, r *http.Request) error {
+	body, err := s.readBody(w, r)
+	if err != nil {
+		return err
+	}
+	name, _ := body["name"].(string)
+	if _, err := s.backups.Create(r.Context(), strings.TrimSpace(name)); err != nil {
+		return backupError(err)
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) uploadBackup(w http.ResponseWriter, r *http.Request) error {
+	if err := r.ParseMultipartForm(1 << 20); err != nil {
+		return badRequest("Send the archive as the multipart field \"file\".", err)
+	}
+	defer r.MultipartForm.RemoveAll()
+	f, h, err := r.FormFile("file")
+	if err != nil {
+		return badRequest("Send the archive as the multipart field \"file\".", err)
+	}
+	defer f.Close()
+	if err := s.backups.Upload(r.Context(), h.Filename, f, h.Size); err != nil {
+		if errors.Is(err, backup.ErrInvalidName) || errors.Is(err, backup.ErrExists) {
+			return backupError(err)
+		}
+		return badRequest("The file is not a Plinth backup: "+err.Error()+".", nil)
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// downloadBackup serves an archive to the holder of a superuser's file
+// token (?token=, as PocketBase's SDK builds the URL), so a browser can
+// download it without the auth token in the URL.
+func (s *Server) downloadBackup(w http.ResponseWriter, r *http.Request) error {
+	viewer, _, err := s.tokens.Verify(r.Context(), strings.TrimSpace(r.URL.Query().Get("token")), auth.TypeFile)
+	if err != nil || !isSuperuser(viewer) {
+		return forbidden("The request requires a valid superuser file token.")
+	}
+	name := r.PathValue("key")
+	obj, err := s.backups.Open(r.Context(), name)
+	if err != nil {
+		return backupError(err)
+	}
+	obj.Close()
+	return files.Serve(w, r, s.cfg.Files, backup.Prefix+"/"+name, files.ServeOptions{Download: true, Name: name, CacheControl: "private, no-store"})
+}
+
+func (s *Server) deleteBackup(w http.ResponseWriter, r *http.Request) error {
+	if err := s.backups.Delete(r.Context(), r.PathValue("key")); err != nil {
+		return backupError(err)
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) restoreBackup(w http.ResponseWriter, r *http.Request) error {
+	if _, err := s.backups.Open(r.Context(), r.PathValue("key")); err != nil {
+		return backupError(err)
+	}
+	return badRequest("Restoring in place is not available yet: download the backup, stop the server and run `plinth restore ARCHIVE` into a new data directory or database, then start it there.", nil)
+}
