@@ -386,15 +386,25 @@ func (s *Service) Update(ctx context.Context, id string, in Input) (*Webhook, er
 // Delete removes a webhook and its deliveries; deliveries still queued
 // are cancelled when they come up.
 func (s *Service) Delete(ctx context.Context, id string) error {
-	res, err := s.st.JobsDB().ExecContext(ctx, s.st.Rebind(`DELETE FROM _webhooks WHERE id = ?`), id)
+	// One transaction: a webhook never goes without its deliveries, nor
+	// the reverse.
+	tx, err := s.st.JobsDB().BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("delete webhook: %w", err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, s.st.Rebind(`DELETE FROM _webhooks WHERE id = ?`), id)
 	if err != nil {
 		return fmt.Errorf("delete webhook: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return ErrNotFound
 	}
-	if _, err := s.st.JobsDB().ExecContext(ctx, s.st.Rebind(`DELETE FROM _webhookDeliveries WHERE webhook = ?`), id); err != nil {
+	if _, err := tx.ExecContext(ctx, s.st.Rebind(`DELETE FROM _webhookDeliveries WHERE webhook = ?`), id); err != nil {
 		return fmt.Errorf("delete webhook deliveries: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("delete webhook: %w", err)
 	}
 	return s.reload(ctx)
 }
