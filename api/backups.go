@@ -8,12 +8,11 @@ import (
 	"github.com/plinthdev/plinth/auth"
 	"github.com/plinthdev/plinth/backup"
 	"github.com/plinthdev/plinth/files"
+	"github.com/plinthdev/plinth/schema"
 )
 
 // The backups API, PocketBase's: archives (see package backup) kept in the
-// file storage under backup.Prefix, for superusers. Restoring in place
-// while serving is not there yet: POST …/restore answers 400 and points
-// to `plinth restore`.
+// file storage under backup.Prefix, for superusers.
 
 func (s *Server) backupRoutes(mux *http.ServeMux) {
 	if s.cfg.Files == nil {
@@ -110,9 +109,24 @@ func (s *Server) deleteBackup(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// restoreBackup replaces the data with the archive's, in one transaction
+// (all or nothing), and serves on: the settings are reloaded, the schema
+// swaps as for any collection change (on other instances too), the token
+// secret stays, so the superuser's session goes on.
 func (s *Server) restoreBackup(w http.ResponseWriter, r *http.Request) error {
-	if _, err := s.backups.Open(r.Context(), r.PathValue("key")); err != nil {
-		return backupError(err)
+	if _, err := s.backups.RestoreInPlace(r.Context(), r.PathValue("key")); err != nil {
+		var ve schema.Errors
+		if errors.As(err, &ve) {
+			return &Error{Status: http.StatusBadRequest, Message: "Failed to restore the backup: its collections do not validate here.", Data: ve}
+		}
+		if errors.Is(err, backup.ErrNotFound) {
+			return notFound()
+		}
+		return badRequest("Failed to restore the backup ("+err.Error()+"); the data was left as it was.", err)
 	}
-	return badRequest("Restoring in place is not available yet: download the backup, stop the server and run `plinth restore ARCHIVE` into a new data directory or database, then start it there.", nil)
+	if err := s.LoadSettings(r.Context()); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }

@@ -280,6 +280,17 @@ func checkEmpty(ctx context.Context, st *store.Store) error {
 }
 
 func restoreRecords(ctx context.Context, st *store.Store, c *schema.Collection, f *zip.File) error {
+	return readRecords(f, c, func(recs []*schema.Record) error {
+		if err := st.ImportRecords(ctx, c, recs); err != nil {
+			return fmt.Errorf("restore: %w", err)
+		}
+		return nil
+	})
+}
+
+// readRecords reads the JSON lines of f as records of c and passes them
+// to put in batches of up to 1,000.
+func readRecords(f *zip.File, c *schema.Collection, put func([]*schema.Record) error) error {
 	if f == nil {
 		return nil
 	}
@@ -305,16 +316,16 @@ func restoreRecords(ctx context.Context, st *store.Store, c *schema.Collection, 
 		}
 		batch = append(batch, store.RecordFromColumns(c, cols))
 		if len(batch) == 1000 {
-			if err := st.ImportRecords(ctx, c, batch); err != nil {
-				return fmt.Errorf("restore: %w", err)
+			if err := put(batch); err != nil {
+				return err
 			}
 			batch = batch[:0]
 		}
 	}
-	if err := st.ImportRecords(ctx, c, batch); err != nil {
-		return fmt.Errorf("restore: %w", err)
+	if len(batch) == 0 {
+		return nil
 	}
-	return nil
+	return put(batch)
 }
 
 func restoreFile(ctx context.Context, fileStore files.Storage, key string, f *zip.File) error {
@@ -353,4 +364,95 @@ func readJSON(entries map[string]*zip.File, name string, v any) error {
 		return fmt.Errorf("restore: %s: %w", name, err)
 	}
 	return nil
+}
+
+// inPlaceKeep are the parameters an in-place restore leaves as they are:
+// the running instance signs tokens and seals secrets with them, and
+// would not pick new ones up before a restart.
+var inPlaceKeep = map[string]bool{"token_secret": true, "encryption_key": true}
+
+// RestoreInPlace replaces the content of a running instance's store with
+// the archive's, in one transaction (store.Replace): it succeeds whole or
+// leaves the data as it was, and the instance serves on. The archive's
+// files are added first (files the old records used stay until the file
+// sweep removes them). The token secret and the sealing key stay the
+// instance's: sessions go on, and secrets sealed by another instance do
+// not open (restore such an archive with Restore into a new target).
+func RestoreInPlace(ctx context.Context, st *store.Store, fileStore files.Storage, r io.ReaderAt, size int64) (*Manifest, error) {
+	zr, err := zip.NewReader(r, size)
+	if err != nil {
+		return nil, fmt.Errorf("restore: not a zip archive: %w", err)
+	}
+	entries := map[string]*zip.File{}
+	for _, f := range zr.File {
+		entries[f.Name] = f
+	}
+	var m Manifest
+	if err := readJSON(entries, "manifest.json", &m); err != nil {
+		return nil, err
+	}
+	if m.Format != Format {
+		return nil, fmt.Errorf("restore: unknown archive format %q (want %s)", m.Format, Format)
+	}
+	var list []*schema.Collection
+	if err := readJSON(entries, "collections.json", &list); err != nil {
+		return nil, err
+	}
+	var params map[string]string
+	if err := readJSON(entries, "params.json", &params); err != nil {
+		return nil, err
+	}
+	for _, f := range zr.File {
+		key, ok := strings.CutPrefix(f.Name, "storage/")
+		if !ok || strings.HasSuffix(f.Name, "/") {
+			continue
+		}
+		if err := files.ValidateKey(key); err != nil {
+			return nil, fmt.Errorf("restore: file %s: %w", f.Name, err)
+		}
+		if err := restoreFile(ctx, fileStore, key, f); err != nil {
+			return nil, err
+		}
+	}
+	err = st.Replace(ctx, list, func(rep *store.Replacement) error {
+		for _, bc := range list {
+			if bc.IsView() {
+				continue
+			}
+			c := rep.Collection(bc.ID)
+			if c == nil {
+				return fmt.Errorf("restore: collection %s (%s) is missing here: is this Plinth older than the archive's (%s)?", bc.Name, bc.ID, m.Version)
+			}
+			err := readRecords(entries["records/"+bc.ID+".jsonl"], c, func(recs []*schema.Record) error {
+				return rep.Records(ctx, c, recs)
+			})
+			if err != nil {
+				return err
+			}
+		}
+		for k, v := range params {
+			if inPlaceKeep[k] {
+				continue
+			}
+			if err := rep.SetParam(ctx, k, v); err != nil {
+				return fmt.Errorf("restore: %w", err)
+			}
+		}
+		for _, name := range store.ExportTables {
+			var rows []map[string]any
+			if entries["tables/"+name+".json"] != nil {
+				if err := readJSON(entries, "tables/"+name+".json", &rows); err != nil {
+					return err
+				}
+			}
+			if err := rep.Table(ctx, name, rows); err != nil {
+				return fmt.Errorf("restore: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &m, nil
 }

@@ -182,3 +182,25 @@ func (s *Service) Prune(ctx context.Context, prefix string, keep int) error {
 	}
 	return nil
 }
+
+// RestoreInPlace restores the stored archive name into the running
+// instance (see the package function RestoreInPlace).
+func (s *Service) RestoreInPlace(ctx context.Context, name string) (*Manifest, error) {
+	obj, err := s.Open(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	defer obj.Close()
+	// A zip is read by offset: a copy on local disk serves every storage.
+	tmp, err := os.CreateTemp("", "plinth-restore-*.zip")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	size, err := io.Copy(tmp, obj)
+	if err != nil {
+		return nil, fmt.Errorf("restore: read %s: %w", name, err)
+	}
+	return RestoreInPlace(ctx, s.Store, s.Files, tmp, size)
+}

@@ -33,8 +33,23 @@ func RecordFromColumns(c *schema.Collection, cols map[string]any) *schema.Record
 // check or realtime event applies. The records are written in
 // transactions of a few hundred.
 func (s *Store) ImportRecords(ctx context.Context, c *schema.Collection, recs []*schema.Record) error {
+	const chunk = 500
+	for start := 0; start < len(recs); start += chunk {
+		part := recs[start:min(start+chunk, len(recs))]
+		if err := s.inTx(ctx, func(tx *sql.Tx) error { return s.importRecordsTx(ctx, tx, c, part) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// importRecordsTx is ImportRecords in tx.
+func (s *Store) importRecordsTx(ctx context.Context, tx *sql.Tx, c *schema.Collection, recs []*schema.Record) error {
 	if c.IsView() {
 		return errReadOnlyView
+	}
+	if len(recs) == 0 {
+		return nil
 	}
 	var cols, marks, sets []string
 	var fields []*schema.Field
@@ -55,31 +70,21 @@ func (s *Store) ImportRecords(ctx context.Context, c *schema.Collection, recs []
 	} else {
 		q += "UPDATE SET " + strings.Join(sets, ", ")
 	}
-	const chunk = 500
-	for start := 0; start < len(recs); start += chunk {
-		part := recs[start:min(start+chunk, len(recs))]
-		err := s.inTx(ctx, func(tx *sql.Tx) error {
-			stmt, err := tx.PrepareContext(ctx, q)
-			if err != nil {
-				return err
-			}
-			defer stmt.Close()
-			args := make([]any, len(fields))
-			for _, r := range part {
-				if !schema.ValidID(r.ID()) {
-					return fmt.Errorf("import %s: invalid record id %q", c.Name, r.ID())
-				}
-				for i, f := range fields {
-					args[i] = toDB(f, r.Get(f.Name))
-				}
-				if _, err := stmt.ExecContext(ctx, args...); err != nil {
-					return fmt.Errorf("import %s record %s: %w", c.Name, r.ID(), s.mapWriteError(c, err))
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return err
+	stmt, err := tx.PrepareContext(ctx, q)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	args := make([]any, len(fields))
+	for _, r := range recs {
+		if !schema.ValidID(r.ID()) {
+			return fmt.Errorf("import %s: invalid record id %q", c.Name, r.ID())
+		}
+		for i, f := range fields {
+			args[i] = toDB(f, r.Get(f.Name))
+		}
+		if _, err := stmt.ExecContext(ctx, args...); err != nil {
+			return fmt.Errorf("import %s record %s: %w", c.Name, r.ID(), s.mapWriteError(c, err))
 		}
 	}
 	return nil
@@ -97,12 +102,31 @@ func (s *Store) ImportTable(ctx context.Context, name string, rows []map[string]
 			return err
 		}
 	}
+	return s.inTx(ctx, func(tx *sql.Tx) error { return s.importTableTx(ctx, tx, name, rows, false) })
+}
+
+// importTableTx is ImportTable in tx; replace first deletes the rows the
+// table has.
+func (s *Store) importTableTx(ctx context.Context, tx *sql.Tx, name string, rows []map[string]any, replace bool) error {
+	if !slices.Contains(ExportTables, name) {
+		return fmt.Errorf("import: %s is not an importable table", name)
+	}
+	if name == "_appMigrations" {
+		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS _appMigrations (file TEXT PRIMARY KEY NOT NULL, applied TEXT NOT NULL)`); err != nil {
+			return err
+		}
+	}
+	if replace {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM "+s.plainName(name)); err != nil {
+			return fmt.Errorf("import %s: %w", name, err)
+		}
+	}
 	if len(rows) == 0 {
 		return nil
 	}
 	bools := map[string]bool{}
 	if s.dialect.Name() == "postgres" {
-		names, err := queryStrings(ctx, s.write, `SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1 AND data_type = 'boolean'`, strings.ToLower(name))
+		names, err := queryStrings(ctx, tx, `SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1 AND data_type = 'boolean'`, strings.ToLower(name))
 		if err != nil {
 			return err
 		}
@@ -120,25 +144,23 @@ func (s *Store) ImportTable(ctx context.Context, name string, rows []map[string]
 		marks = append(marks, s.dialect.Placeholder(i+1))
 	}
 	q := "INSERT INTO " + s.plainName(name) + " (" + strings.Join(quoted, ", ") + ") VALUES (" + strings.Join(marks, ", ") + ") ON CONFLICT DO NOTHING"
-	return s.inTx(ctx, func(tx *sql.Tx) error {
-		for _, row := range rows {
-			args := make([]any, len(cols))
-			for i, c := range cols {
-				v := row[c]
-				if bools[strings.ToLower(c)] {
-					switch x := v.(type) {
-					case float64:
-						v = x != 0
-					case int64:
-						v = x != 0
-					}
+	for _, row := range rows {
+		args := make([]any, len(cols))
+		for i, c := range cols {
+			v := row[c]
+			if bools[strings.ToLower(c)] {
+				switch x := v.(type) {
+				case float64:
+					v = x != 0
+				case int64:
+					v = x != 0
 				}
-				args[i] = v
 			}
-			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
-				return fmt.Errorf("import %s: %w", name, err)
-			}
+			args[i] = v
 		}
-		return nil
-	})
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("import %s: %w", name, err)
+		}
+	}
+	return nil
 }
