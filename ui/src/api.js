@@ -117,6 +117,23 @@ export const listDeliveries = (id, perPage = 50) => pb.send(hookPath(id) + '/del
 export const retryDelivery = (id, deliveryId) => pb.send(hookPath(id) + '/deliveries/' + encodeURIComponent(deliveryId) + '/retry', { method: 'POST' })
 export const setAllowPrivateNetworks = (allow) => pb.send('/api/settings', { method: 'PATCH', body: { webhooks: { allowPrivateNetworks: !!allow } } })
 
+// Backups (superusers): archives kept in the file storage. A download URL
+// carries a short-lived superuser file token, never the auth token.
+export const listBackups = () => pb.backups.getFullList()
+export const createBackup = (name) => pb.backups.create(name || '')
+export const uploadBackup = (file) => pb.backups.upload({ file })
+export const deleteBackup = (key) => pb.backups.delete(key)
+export const restoreBackup = (key) => pb.backups.restore(key)
+export async function backupDownloadURL(key) {
+  return pb.backups.getDownloadURL(await pb.files.getToken(), key)
+}
+export const saveBackupSchedule = (cron, cronMaxKeep) => pb.settings.update({ backups: { cron, cronMaxKeep } })
+
+// Crons and the job queue (superusers).
+export const listCrons = () => pb.crons.getFullList()
+export const runCron = (id) => pb.crons.run(id)
+export const listJobs = (perPage = 20) => pb.send('/api/jobs', { method: 'GET', query: { perPage } })
+
 // Logs: the request and application log, and its hourly counts.
 export const listLogs = (page, perPage, opts) => pb.logs.getList(page, perPage, opts)
 export const getLog = (id) => pb.logs.getOne(id)

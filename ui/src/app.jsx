@@ -37,6 +37,8 @@ function Shell() {
     case 'logs': page = <Logs />; break
     case 'metrics': page = <Lazy key="metrics" page="metrics" />; break
     case 'webhooks': page = <Lazy key="webhooks" page="webhooks" />; break
+    case 'backups': page = <Lazy key="backups" page="backups" />; break
+    case 'crons': page = <Lazy key="crons" page="crons" />; break
     case 'superusers': page = <Records key="_superusers" name="_superusers" />; break
     default: page = <Welcome />
   }
@@ -65,6 +67,8 @@ function Shell() {
           <li><a href="#/logs" aria-current={r[0] === 'logs' ? 'page' : undefined}>Logs</a></li>
           <li><a href="#/metrics" aria-current={r[0] === 'metrics' ? 'page' : undefined}>Metrics</a></li>
           <li><a href="#/webhooks" aria-current={r[0] === 'webhooks' ? 'page' : undefined}>Webhooks</a></li>
+          <li><a href="#/backups" aria-current={r[0] === 'backups' ? 'page' : undefined}>Backups</a></li>
+          <li><a href="#/crons" aria-current={r[0] === 'crons' ? 'page' : undefined}>Crons</a></li>
           <li><a href="#/settings" aria-current={r[0] === 'settings' ? 'page' : undefined}>Settings</a></li>
           <li><a href="#/mails" aria-current={r[0] === 'mails' ? 'page' : undefined}>Dev mailbox</a></li>
           <li><a href="#/import" aria-current={r[0] === 'import' ? 'page' : undefined}>Import/export schema</a></li>
@@ -80,13 +84,15 @@ function Shell() {
   )
 }
 
-// The Metrics page (and its Prometheus parser) and the Webhooks page are
-// chunks of their own, loaded on the first visit, so the first page load
-// stays small.
+// The Metrics page (and its Prometheus parser) and the Webhooks, Backups
+// and Crons pages are chunks of their own, loaded on the first visit, so
+// the first page load stays small.
 const lazyModules = {}
 const LAZY = {
   metrics: { title: 'Metrics', load: () => import('./pages/metrics.jsx'), name: 'Metrics' },
   webhooks: { title: 'Webhooks', load: () => import('./pages/webhooks.jsx'), name: 'Webhooks' },
+  backups: { title: 'Backups', load: () => import('./pages/backups.jsx'), name: 'Backups' },
+  crons: { title: 'Crons', load: () => import('./pages/crons.jsx'), name: 'Crons' },
 }
 function Lazy({ page: key }) {
   const spec = LAZY[key]

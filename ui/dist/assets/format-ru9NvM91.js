@@ -1,0 +1,1 @@
+function e(e){if(!Number.isFinite(e))return`—`;if(e<1024)return e+` B`;let t=[`KiB`,`MiB`,`GiB`,`TiB`],n=e/1024,r=0;for(;n>=1024&&r<t.length-1;)n/=1024,r++;return(n<10?n.toFixed(1):Math.round(n))+` `+t[r]}function t(e){let t=new Date(typeof e==`string`?e.replace(` `,`T`):e);return Number.isNaN(t.getTime())?e||`—`:t.toISOString().slice(0,19).replace(`T`,` `)}export{t as n,e as t};
