@@ -51,6 +51,11 @@ type Config struct {
 	// QueryTimeout interrupts a record read or write transaction that runs
 	// longer, in the database itself (default 10s; negative: never).
 	QueryTimeout time.Duration
+	// OTLPEndpoint turns OpenTelemetry tracing on: the base URL of an OTLP
+	// collector over HTTP (as OTEL_EXPORTER_OTLP_ENDPOINT, which the CLI
+	// reads). A span per request, with the database work under it; the
+	// trace id is in the request log and the X-Trace-Id response header.
+	OTLPEndpoint string
 	// MigrationsDir holds the application's migration files (default: a
 	// "migrations" directory next to DataDir). See package migrate.
 	MigrationsDir string
@@ -138,6 +143,8 @@ type App struct {
 	store   *store.Store
 	tokens  *auth.Tokens
 	handler http.Handler
+	// tracing is OpenTelemetry (nil when off).
+	tracing *tracing
 	files   files.Storage
 	srv     *api.Server
 	redis   io.Closer
@@ -163,7 +170,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	st, err := store.Open(ctx, store.Config{Dir: cfg.DataDir, URL: cfg.DatabaseURL, SQLiteSync: cfg.SQLiteSync, QueryTimeout: cfg.QueryTimeout})
+	tr, err := openTracing(ctx, cfg.OTLPEndpoint)
+	if err != nil {
+		return nil, err
+	}
+	st, err := store.Open(ctx, store.Config{Dir: cfg.DataDir, URL: cfg.DatabaseURL, SQLiteSync: cfg.SQLiteSync, QueryTimeout: cfg.QueryTimeout, Tracer: tr.tracer()})
 	if err != nil {
 		return nil, err
 	}
@@ -223,7 +234,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	docs := openapi.DocsHandler()
 	srv.Handle("GET /api/docs", docs)
 	srv.Handle("GET /api/docs/redoc.standalone.js", docs)
-	a := &App{cfg: cfg, log: log, store: st, tokens: tokens, handler: srv, srv: srv, bus: bus, hooks: hooks}
+	a := &App{cfg: cfg, log: log, store: st, tokens: tokens, handler: tr.wrap(srv), srv: srv, bus: bus, hooks: hooks, tracing: tr}
 	if a.jobs, a.webhooks, err = openJobs(ctx, cfg, st, log, reg, srv, sealer); err != nil {
 		logStore.Close()
 		st.Close()
@@ -266,6 +277,9 @@ func (a *App) Close() error {
 	a.closeFiles()
 	a.stopPrune()
 	a.logs.Close()
+	if err := a.tracing.shutdown(context.Background()); err != nil {
+		a.log.Warn("tracing: flush on close", "err", err)
+	}
 	return a.store.Close()
 }
 

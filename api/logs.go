@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/plinthdev/plinth/logs"
 	"github.com/plinthdev/plinth/schema"
 )
@@ -104,6 +106,11 @@ func (s *Server) logRequest(r *http.Request, n *logNote, status int, d time.Dura
 		buf = schema.AppendJSONString(buf, s.clientIP(r))
 		buf = append(buf, `,"remoteIP":`...)
 		buf = schema.AppendJSONString(buf, r.RemoteAddr)
+	}
+	if sc := trace.SpanContextFromContext(r.Context()); sc.IsValid() {
+		buf = append(buf, `,"traceId":"`...)
+		buf = append(buf, sc.TraceID().String()...)
+		buf = append(buf, '"')
 	}
 	buf = append(buf, '}')
 	s.cfg.Logs.Add(logs.Entry{Level: level, Message: r.Method + " " + r.URL.Path, RawData: buf})

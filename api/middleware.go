@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/plinthdev/plinth/auth"
 	"github.com/plinthdev/plinth/ratelimit"
 	"github.com/plinthdev/plinth/schema"
@@ -59,6 +61,13 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		// With tracing on, the request's span is in the context (otelhttp,
+		// around this handler): its trace id goes back to the client and
+		// into the request log, and the span is named by the route.
+		span := trace.SpanFromContext(r.Context())
+		if sc := span.SpanContext(); sc.IsValid() {
+			w.Header().Set("X-Trace-Id", sc.TraceID().String())
+		}
 		sw := &statusWriter{ResponseWriter: w}
 		r, note := s.withLogNote(r)
 		next.ServeHTTP(sw, r)
@@ -70,6 +79,9 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		route := note.pattern
 		if route == "" {
 			route = "unmatched"
+		}
+		if span.IsRecording() {
+			span.SetName(route)
 		}
 		s.metrics.observe(route, sw.status, d)
 		if s.log.Enabled(r.Context(), slog.LevelDebug) {

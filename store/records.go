@@ -53,7 +53,9 @@ type reader interface {
 	schemaSnap() *Schema
 }
 
-func (s *Store) query(ctx context.Context, q string, args ...any) (rows, error) {
+func (s *Store) query(ctx context.Context, q string, args ...any) (_ rows, err error) {
+	ctx, end := s.span(ctx, "db.query", q)
+	defer func() { end(err) }()
 	if s.pgPool != nil {
 		return pgQuery(ctx, s.pgPool, q, args...)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/plinthdev/plinth/schema"
 )
@@ -35,6 +36,9 @@ type Config struct {
 	// fails with ErrQueryTimeout. Default DefaultQueryTimeout; negative:
 	// no bound.
 	QueryTimeout time.Duration
+	// Tracer, when set, gets a span per statement and per write
+	// transaction (OpenTelemetry), under the caller's span.
+	Tracer trace.Tracer
 }
 
 // Store is the database with its dialect and the cached schema.
@@ -43,6 +47,7 @@ type Store struct {
 	write   *sql.DB // SQLite: one connection; PostgreSQL: the pool
 	read    *sql.DB // SQLite: read-only pool; PostgreSQL: the same pool
 	pgPool  *pgxpool.Pool
+	tracer  trace.Tracer
 	schema  atomic.Pointer[Schema]
 	// schemaMu serialises collection changes so snapshots are swapped in order.
 	schemaMu sync.Mutex
@@ -70,7 +75,7 @@ type Store struct {
 // Open connects to the configured database, applies pending migrations and
 // loads the schema.
 func Open(ctx context.Context, cfg Config) (*Store, error) {
-	s := &Store{}
+	s := &Store{tracer: cfg.Tracer}
 	if cfg.URL == "" {
 		if cfg.Dir == "" {
 			cfg.Dir = "plinth_data"

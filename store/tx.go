@@ -32,7 +32,9 @@ type Tx struct {
 // query and exec run SQL through the writer's statement cache (SQLite):
 // preparing a statement costs more than running it, and inside a
 // transaction a statement can only be reused, not prepared for later.
-func (t *Tx) query(ctx context.Context, q string, args ...any) (rows, error) {
+func (t *Tx) query(ctx context.Context, q string, args ...any) (_ rows, err error) {
+	ctx, end := t.s.span(ctx, "db.query", q)
+	defer func() { end(err) }()
 	if t.pg != nil {
 		return t.pg.query(ctx, q, args...)
 	}
@@ -45,7 +47,9 @@ func (t *Tx) query(ctx context.Context, q string, args ...any) (rows, error) {
 	return t.tx.QueryContext(ctx, q, args...)
 }
 
-func (t *Tx) exec(ctx context.Context, q string, args ...any) (result, error) {
+func (t *Tx) exec(ctx context.Context, q string, args ...any) (_ result, err error) {
+	ctx, end := t.s.span(ctx, "db.exec", q)
+	defer func() { end(err) }()
 	if t.pg != nil {
 		return t.pg.exec(ctx, q, args...)
 	}
@@ -74,6 +78,8 @@ func (t *Tx) AfterCommit(fn func()) { t.afterCommit = append(t.afterCommit, fn) 
 
 // Tx runs fn in a write transaction and commits when it returns nil.
 func (s *Store) Tx(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	ctx, end := s.span(ctx, "db.transaction", "")
+	defer func() { end(err) }()
 	// The deadline covers the whole transaction: on SQLite it holds the
 	// only writer, so one slow statement would stall every write.
 	ctx, cancel := s.limits.bound(ctx)

@@ -170,6 +170,9 @@ func parseFlags(name string, args []string, getenv func(string) string, stderr i
 	logFormat := fs.String("log-format", env("LOG_FORMAT", "text"), "log format: text or json (PLINTH_LOG_FORMAT)")
 	logLevel := fs.String("log-level", env("LOG_LEVEL", "info"), "log level: debug, info, warn, error (PLINTH_LOG_LEVEL)")
 	pprofOn := fs.Bool("pprof", env("PPROF", "") == "1" || env("PPROF", "") == "true", "expose /debug/pprof/ (PLINTH_PPROF=1)")
+	// The OpenTelemetry variable is read as the SDKs read it.
+	otlp := env("OTLP_ENDPOINT", getenv("OTEL_EXPORTER_OTLP_ENDPOINT"))
+	fs.StringVar(&cfg.OTLPEndpoint, "otlp-endpoint", otlp, "OpenTelemetry: base URL of an OTLP/HTTP collector (http://host:4318); traces are off when empty (PLINTH_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT)")
 	fs.StringVar(&cfg.MetricsToken, "metrics-token", env("METRICS_TOKEN", ""), "bearer secret that lets a scraper read /metrics (superusers always can); prefer the env var (PLINTH_METRICS_TOKEN)")
 	s3Secret := s3Flags(fs, &cfg, env)
 	acmeCA := httpsFlags(fs, &cfg, env)
