@@ -174,6 +174,12 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	started := false
+	defer func() {
+		if !started {
+			tr.shutdown(context.Background()) // New failed: stop the exporter
+		}
+	}()
 	st, err := store.Open(ctx, store.Config{Dir: cfg.DataDir, URL: cfg.DatabaseURL, SQLiteSync: cfg.SQLiteSync, QueryTimeout: cfg.QueryTimeout, Tracer: tr.tracer()})
 	if err != nil {
 		return nil, err
@@ -249,6 +255,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if redisClient != nil {
 		a.redis = redisClient
 	}
+	started = true // from here on, Close stops the exporter
 	if err := srv.LoadSettings(ctx); err != nil {
 		a.Close()
 		return nil, err
