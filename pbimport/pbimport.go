@@ -45,9 +45,16 @@ type Report struct {
 // and MFA sessions are short-lived and stay behind.
 var systemRows = map[string]bool{"_superusers": true, "_externalAuths": true, "_authOrigins": true}
 
+// Progress is told, after each batch of records, how many of a
+// collection's records are in (done of total); nil tells nothing.
+type Progress func(collection string, done, total int)
+
 // Import reads the PocketBase data directory dir (the folder holding
 // data.db and storage/) into st and fileStore.
-func Import(ctx context.Context, st *store.Store, fileStore files.Storage, dir string) (*Report, error) {
+func Import(ctx context.Context, st *store.Store, fileStore files.Storage, dir string, progress Progress) (*Report, error) {
+	if progress == nil {
+		progress = func(string, int, int) {}
+	}
 	path := filepath.Join(dir, "data.db")
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("pbimport: %s is not a PocketBase data directory: %w", dir, err)
@@ -87,7 +94,7 @@ func Import(ctx context.Context, st *store.Store, fileStore files.Storage, dir s
 			rep.Skipped = append(rep.Skipped, pc.Name+" (no such collection here)")
 			continue
 		}
-		n, err := copyRows(ctx, db, st, pc.Name, c)
+		n, err := copyRows(ctx, db, st, pc.Name, c, progress)
 		if err != nil {
 			return nil, err
 		}
@@ -153,8 +160,13 @@ func orEmpty(s string) string {
 }
 
 // copyRows copies the rows of PocketBase's table into c.
-func copyRows(ctx context.Context, db *sql.DB, st *store.Store, table string, c *schema.Collection) (int, error) {
-	rows, err := db.QueryContext(ctx, `SELECT * FROM "`+strings.ReplaceAll(table, `"`, `""`)+`"`)
+func copyRows(ctx context.Context, db *sql.DB, st *store.Store, table string, c *schema.Collection, progress Progress) (int, error) {
+	quoted := `"` + strings.ReplaceAll(table, `"`, `""`) + `"`
+	var count int
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+quoted).Scan(&count); err != nil {
+		return 0, fmt.Errorf("pbimport: read %s: %w", table, err)
+	}
+	rows, err := db.QueryContext(ctx, `SELECT * FROM `+quoted)
 	if err != nil {
 		return 0, fmt.Errorf("pbimport: read %s: %w", table, err)
 	}
@@ -176,6 +188,7 @@ func copyRows(ctx context.Context, db *sql.DB, st *store.Store, table string, c 
 		}
 		total += len(batch)
 		batch = batch[:0]
+		progress(c.Name, total, count)
 		return nil
 	}
 	for rows.Next() {

@@ -31,7 +31,7 @@ func TestImportPocketBase(t *testing.T) {
 		t.Cleanup(func() { srv.Close(); app.Close() })
 
 		for run := 1; run <= 2; run++ {
-			rep, err := pbimport.Import(ctx, app.Store(), app.Files(), "testdata/pb_data")
+			rep, err := pbimport.Import(ctx, app.Store(), app.Files(), "testdata/pb_data", nil)
 			if err != nil {
 				t.Fatalf("run %d: %v", run, err)
 			}

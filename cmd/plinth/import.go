@@ -34,7 +34,14 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 		return err
 	}
 	defer app.Close()
-	rep, err := pbimport.Import(ctx, app.Store(), app.Files(), rest[0])
+	// Progress on stderr, one line rewritten per collection.
+	progress := func(coll string, done, total int) {
+		fmt.Fprintf(stderr, "\r  %-24s %d/%d records", coll, done, total)
+		if done >= total {
+			fmt.Fprintln(stderr)
+		}
+	}
+	rep, err := pbimport.Import(ctx, app.Store(), app.Files(), rest[0], progress)
 	if err != nil {
 		return err
 	}
