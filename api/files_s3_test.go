@@ -152,6 +152,12 @@ func TestFilesS3Fake(t *testing.T) {
 			t.Fatalf("storage is %T, want S3", ta.app.Files())
 		}
 		coreFileFlow(t, ta)
+		// The storage test and the backups go to the bucket too.
+		ta.run(t, []scenario{
+			{name: "storage test on S3", method: "POST", path: "/api/settings/test/s3", as: "su", body: map[string]any{"filesystem": "backups"}, status: 204},
+			{name: "a backup on S3", method: "POST", path: "/api/backups", as: "su", body: map[string]any{"name": "on_s3.zip"}, status: 204},
+			{name: "listed from S3", method: "GET", path: "/api/backups", as: "su", status: 200, want: []string{`"key":"on_s3.zip"`}},
+		})
 	})
 }
 

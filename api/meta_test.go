@@ -1,10 +1,12 @@
 package api_test
 
 import (
+	"context"
 	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/plinthdev/plinth/files"
 	"github.com/plinthdev/plinth/internal/testenv"
 )
 
@@ -104,6 +106,28 @@ func TestSettingsTestEmail(t *testing.T) {
 			{name: "superusers only", method: "POST", path: "/api/settings/test/email", body: map[string]any{"email": "ops@example.com", "template": "otp"}, status: 401},
 			{name: "in the dev mailbox", method: "GET", path: "/api/dev/mails", as: "su", status: 200, want: []string{"ops@example.com"}},
 		})
+	})
+}
+
+// TestSettingsTestStorage checks POST /api/settings/test/s3: a write, read
+// and delete through the file storage, leaving nothing behind.
+func TestSettingsTestStorage(t *testing.T) {
+	t.Parallel()
+	testenv.Run(t, func(t *testing.T, b testenv.Backend) {
+		ta := setup(t, b)
+		_, user := ta.signUp("ann@example.com")
+		ta.run(t, []scenario{
+			{name: "storage works", method: "POST", path: "/api/settings/test/s3", as: "su", body: map[string]any{"filesystem": "storage"}, status: 204},
+			{name: "backups too", method: "POST", path: "/api/settings/test/s3", as: "su", body: map[string]any{"filesystem": "backups"}, status: 204},
+			{name: "unknown filesystem", method: "POST", path: "/api/settings/test/s3", as: "su", body: map[string]any{"filesystem": "x"}, status: 400, want: []string{`"filesystem"`}},
+			{name: "users may not", method: "POST", path: "/api/settings/test/s3", as: user, body: map[string]any{"filesystem": "storage"}, status: 403},
+			{name: "guests may not", method: "POST", path: "/api/settings/test/s3", body: map[string]any{"filesystem": "storage"}, status: 401},
+		})
+		left := 0
+		ta.app.Files().List(context.Background(), "_probe", func(files.Attributes) error { left++; return nil })
+		if left != 0 {
+			t.Errorf("the probe left %d objects", left)
+		}
 	})
 }
 

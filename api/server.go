@@ -238,6 +238,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /api/settings", s.superusersOnly(s.getSettings))
 	mux.Handle("PATCH /api/settings", s.withBodyLimits(s.adminLimits, s.superusersOnly(s.patchSettings)))
 	mux.Handle("POST /api/settings/test/email", s.superusersOnly(s.testEmail))
+	mux.Handle("POST /api/settings/test/s3", s.withBodyLimits(s.adminLimits, s.superusersOnly(s.testStorage)))
 	mux.Handle("GET /api/dev/mails", s.superusersOnly(s.listDevMails))
 	mux.Handle("GET /api/dev/mails/{id}", s.superusersOnly(s.viewDevMail))
 
