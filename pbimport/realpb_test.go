@@ -78,12 +78,6 @@ func (c *pbClient) json(method, path string, body, out any) {
 	c.send(method, path, "application/json", bytes.NewReader(data), out)
 }
 
-var (
-	pbDataOnce sync.Once
-	pbDataDir  string
-	pbDataErr  string
-)
-
 const (
 	pbUsers = 60
 	pbNotes = 3000
