@@ -453,6 +453,24 @@ func TestDashboardBrowser(t *testing.T) {
 		if len(userList.Items) != 1 || userList.Items[0]["title"] != "Hello, edited" {
 			t.Errorf("with the rule, ann lists %v; want only the published record", userList.Items)
 		}
+		// Preview as user: the editor lists the collection as ann (the
+		// superuser impersonates her) with the saved rule.
+		var annTotal struct {
+			TotalItems int `json:"totalItems"`
+		}
+		ta.mustJSON("GET", "/api/collections/posts/records", nil, ann, 200, &annTotal)
+		d.click("button", "Edit collection")
+		d.find("heading", "Edit collection posts", 0)
+		d.choose("Auth collection", "users", 0)
+		d.fill("Find user by email", "ann")
+		d.click("button", "Preview as ann@example.com")
+		d.click("button", "Preview")
+		d.waitText(fmt.Sprintf("ann@example.com may list %d record", annTotal.TotalItems))
+		d.waitText("Hello, edited")
+		if strings.Contains(eval[string](d, "preview", `document.querySelector('[role=status]')?.innerText || ''`), "Draft from the API") {
+			t.Errorf("the preview shows the unpublished record")
+		}
+		d.shot("rule-preview")
 
 		// 7. An API key: shown once, works, revoked. Settings save. The dev
 		// mailbox and schema export pages open.

@@ -71,6 +71,18 @@ export const deleteRecord = (coll, id) => pb.collection(coll).delete(id)
 export const fileURL = (record, name, query) => pb.files.getURL(record, name, query)
 export const subscribe = (coll, fn) => pb.collection(coll).subscribe('*', fn)
 
+// Rule preview: the superuser impersonates an auth record (a short-lived,
+// non-refreshable token in a separate client, never stored) and lists a
+// collection as that user, so the SAVED list rule applies.
+export const findAuthRecords = (coll, q) => pb.collection(coll).getList(1, 10, {
+  filter: q ? pb.filter('email ~ {:q}', { q }) : '', sort: 'email', skipTotal: true,
+})
+export async function listAs(authColl, recordId, coll, perPage = 5) {
+  const client = await pb.collection(authColl).impersonate(recordId, 300)
+  client.autoCancellation(false)
+  return client.collection(coll).getList(1, perPage)
+}
+
 // saveRecord creates or updates a record; onProgress(fraction) follows the
 // upload when the body is FormData (files).
 export function saveRecord(coll, id, body, onProgress) {

@@ -4,7 +4,7 @@ import { byName, collections, loadCollections, go, notify } from '../state.js'
 import { Field, Check, Dialog, ErrorText } from '../widgets.jsx'
 import { CodeField } from '../code.jsx'
 import { useLiveCheck } from '../filterbox.jsx'
-import { FIELD_TYPES, RULES, AUTH_RULES, newField, withType, defaultFields, ruleWords, fieldChanges } from '../schema.js'
+import { FIELD_TYPES, RULES, AUTH_RULES, newField, withType, defaultFields, ruleWords, fieldChanges, preview } from '../schema.js'
 
 let keySeq = 0
 const keyed = (f) => ({ ...f, _key: ++keySeq })
@@ -173,6 +173,7 @@ function Editor({ original }) {
             <RuleEditor key={key} label={label} value={d[key]} error={errors[key]} words={words} onChange={(v) => set({ [key]: v })}
               validate={original && original.type === d.type ? (src) => api.listRecords(original.name, 1, 1, { filter: src, skipTotal: true, fields: 'id' }) : null} />
           ))}
+          {!isNew && <RulePreview coll={original} />}
         </fieldset>
 
         <ErrorText>{error}</ErrorText>
@@ -301,4 +302,84 @@ function ListInput({ id, desc, value, onChange }) {
     setText(e.currentTarget.value)
     onChange(e.currentTarget.value.split(',').map((s) => s.trim()).filter(Boolean))
   }} />
+}
+
+
+// RulePreview lists the saved collection as a chosen auth record (the
+// superuser impersonates it), showing what its SAVED list rule lets that
+// user see.
+function RulePreview({ coll }) {
+  const auths = collections.value.filter((c) => c.type === 'auth' && c.name !== api.SUPERUSERS)
+  const [authName, setAuthName] = useState(auths[0]?.name || '')
+  const [q, setQ] = useState('')
+  const [matches, setMatches] = useState(null)
+  const [user, setUser] = useState(null)
+  const [result, setResult] = useState(null)
+  const [error, setError] = useState('')
+  const [busy, setBusy] = useState(false)
+  const seq = useRef(0)
+  if (!auths.length) return null
+  const auth = byName.value[authName] || auths[0]
+
+  const search = async (text) => {
+    setQ(text)
+    const n = ++seq.current
+    if (!text.trim()) { setMatches(null); return }
+    try {
+      const res = await api.findAuthRecords(auth.name, text.trim())
+      if (n === seq.current) { setMatches(res.items); setError('') }
+    } catch (e) {
+      if (n === seq.current) setError(api.errorMessage(e))
+    }
+  }
+  const run = async () => {
+    setBusy(true)
+    setError('')
+    setResult(null)
+    try {
+      setResult({ who: user.email || user.id, res: await api.listAs(auth.name, user.id, coll.name, 5) })
+    } catch (e) {
+      setError(api.errorMessage(e))
+    } finally {
+      setBusy(false)
+    }
+  }
+
+  return (
+    <fieldset class="field rule-preview">
+      <legend>Preview as user</legend>
+      <p class="hint">Lists this collection as the chosen user with the <strong>saved</strong> list rule; unsaved rule edits are not previewed.</p>
+      <div class="row">
+        <Field label="Auth collection">{(id) => (
+          <select id={id} value={auth.name} onChange={(e) => { setAuthName(e.currentTarget.value); setUser(null); setMatches(null); setQ(''); setResult(null) }}>
+            {auths.map((c) => <option key={c.id} value={c.name}>{c.name}</option>)}
+          </select>
+        )}</Field>
+        <Field label="Find user by email" class="grow">{(id) => <input id={id} type="search" value={q} onInput={(e) => search(e.currentTarget.value)} onKeyDown={(e) => { if (e.key === 'Enter') e.preventDefault() }} />}</Field>
+      </div>
+      {matches && (matches.length ? (
+        <ul class="preview-matches">
+          {matches.map((r) => (
+            <li key={r.id}><button type="button" class="link" aria-pressed={user?.id === r.id} aria-label={`Preview as ${r.email || r.id}`} onClick={() => { setUser(r); setResult(null) }}>{r.email || r.id}</button></li>
+          ))}
+        </ul>
+      ) : <p class="hint">No user matches.</p>)}
+      <div class="row">
+        <button type="button" disabled={!user || busy} onClick={run}>{busy ? 'Previewing…' : 'Preview'}</button>
+        {user && <span class="muted">as {user.email || user.id}</span>}
+      </div>
+      <ErrorText>{error}</ErrorText>
+      {result && (
+        <div role="status">
+          <p><strong>{result.who}</strong> may list <strong>{result.res.totalItems}</strong> {result.res.totalItems === 1 ? 'record' : 'records'} of {coll.name}.</p>
+          {result.res.items.length > 0 && (
+            <ul class="preview-list">
+              {result.res.items.map((r) => <li key={r.id}><code>{r.id}</code> {preview(r, coll) !== r.id ? preview(r, coll) : ''}</li>)}
+            </ul>
+          )}
+          {result.res.totalItems > result.res.items.length && <p class="hint">First {result.res.items.length} shown.</p>}
+        </div>
+      )}
+    </fieldset>
+  )
 }
