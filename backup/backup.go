@@ -151,22 +151,138 @@ func writeJSON(zw *zip.Writer, name string, v any) error {
 // ReadManifest checks that r is an archive this Plinth reads and returns
 // its manifest.
 func ReadManifest(r io.ReaderAt, size int64) (*Manifest, error) {
+	a, err := openZip(r, size)
+	if err != nil {
+		return nil, err
+	}
+	return &a.manifest, nil
+}
+
+// archive is an opened archive: its entries, manifest, collections and
+// parameters.
+type archive struct {
+	zip      *zip.Reader
+	entries  map[string]*zip.File
+	manifest Manifest
+	list     []*schema.Collection
+	params   map[string]string
+}
+
+// openZip reads the zip's entries and checks its manifest.
+func openZip(r io.ReaderAt, size int64) (*archive, error) {
 	zr, err := zip.NewReader(r, size)
 	if err != nil {
 		return nil, fmt.Errorf("not a zip archive: %w", err)
 	}
-	entries := map[string]*zip.File{}
+	a := &archive{zip: zr, entries: map[string]*zip.File{}}
 	for _, f := range zr.File {
-		entries[f.Name] = f
+		a.entries[f.Name] = f
 	}
-	var m Manifest
-	if err := readJSON(entries, "manifest.json", &m); err != nil {
+	if err := readJSON(a.entries, "manifest.json", &a.manifest); err != nil {
 		return nil, err
 	}
-	if m.Format != Format {
-		return nil, fmt.Errorf("unknown archive format %q (want %s)", m.Format, Format)
+	if a.manifest.Format != Format {
+		return nil, fmt.Errorf("unknown archive format %q (want %s)", a.manifest.Format, Format)
 	}
-	return &m, nil
+	return a, nil
+}
+
+// openArchive is openZip, then the collections and parameters read.
+func openArchive(r io.ReaderAt, size int64) (*archive, error) {
+	a, err := openZip(r, size)
+	if err != nil {
+		return nil, err
+	}
+	if err := readJSON(a.entries, "collections.json", &a.list); err != nil {
+		return nil, err
+	}
+	if err := readJSON(a.entries, "params.json", &a.params); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// loader is where an archive's data goes: the store as it is (Restore)
+// or the transaction that replaces its content (RestoreInPlace, through
+// store.Replacement).
+type loader interface {
+	Collection(id string) *schema.Collection
+	Records(ctx context.Context, c *schema.Collection, recs []*schema.Record) error
+	SetParam(ctx context.Context, key, value string) error
+	Table(ctx context.Context, name string, rows []map[string]any) error
+}
+
+// load writes the archive's records, parameters (but those in keep) and
+// plain tables to l.
+func (a *archive) load(ctx context.Context, l loader, keep map[string]bool) error {
+	for _, bc := range a.list {
+		if bc.IsView() {
+			continue
+		}
+		c := l.Collection(bc.ID)
+		if c == nil {
+			return fmt.Errorf("collection %s (%s) is missing here: is this Plinth older than the archive's (%s)?", bc.Name, bc.ID, a.manifest.Version)
+		}
+		err := readRecords(a.entries["records/"+bc.ID+".jsonl"], c, func(recs []*schema.Record) error {
+			return l.Records(ctx, c, recs)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	for k, v := range a.params {
+		if keep[k] {
+			continue
+		}
+		if err := l.SetParam(ctx, k, v); err != nil {
+			return err
+		}
+	}
+	for _, name := range store.ExportTables {
+		var rows []map[string]any
+		if a.entries["tables/"+name+".json"] != nil {
+			if err := readJSON(a.entries, "tables/"+name+".json", &rows); err != nil {
+				return err
+			}
+		}
+		if err := l.Table(ctx, name, rows); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// restoreFiles puts the archive's files in fileStore (files are added:
+// keys are unique per upload, so an existing key holds the same file).
+func (a *archive) restoreFiles(ctx context.Context, fileStore files.Storage) error {
+	for _, f := range a.zip.File {
+		key, ok := strings.CutPrefix(f.Name, "storage/")
+		if !ok || strings.HasSuffix(f.Name, "/") {
+			continue
+		}
+		if err := files.ValidateKey(key); err != nil {
+			return fmt.Errorf("file %s: %w", f.Name, err)
+		}
+		if err := restoreFile(ctx, fileStore, key, f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// storeLoader loads into the store as it is, each write its own
+// transaction (Restore into a new target).
+type storeLoader struct{ st *store.Store }
+
+func (l storeLoader) Collection(id string) *schema.Collection { return l.st.Schema().Lookup(id) }
+func (l storeLoader) Records(ctx context.Context, c *schema.Collection, recs []*schema.Record) error {
+	return l.st.ImportRecords(ctx, c, recs)
+}
+func (l storeLoader) SetParam(ctx context.Context, key, value string) error {
+	return l.st.SetParam(ctx, key, value)
+}
+func (l storeLoader) Table(ctx context.Context, name string, rows []map[string]any) error {
+	return l.st.ImportTable(ctx, name, rows)
 }
 
 // Restore reads the archive into st and fileStore. The target must hold
@@ -174,30 +290,15 @@ func ReadManifest(r io.ReaderAt, size int64) (*Manifest, error) {
 // archive's collections, records, parameters and files are added to it,
 // so a failed restore leaves a target to throw away, never a mixed one.
 func Restore(ctx context.Context, st *store.Store, fileStore files.Storage, r io.ReaderAt, size int64) (*Manifest, error) {
-	zr, err := zip.NewReader(r, size)
+	a, err := openArchive(r, size)
 	if err != nil {
-		return nil, fmt.Errorf("restore: not a zip archive: %w", err)
-	}
-	entries := map[string]*zip.File{}
-	for _, f := range zr.File {
-		entries[f.Name] = f
-	}
-	var m Manifest
-	if err := readJSON(entries, "manifest.json", &m); err != nil {
-		return nil, err
-	}
-	if m.Format != Format {
-		return nil, fmt.Errorf("restore: unknown archive format %q (want %s)", m.Format, Format)
+		return nil, fmt.Errorf("restore: %w", err)
 	}
 	if err := checkEmpty(ctx, st); err != nil {
 		return nil, err
 	}
-	var list []*schema.Collection
-	if err := readJSON(entries, "collections.json", &list); err != nil {
-		return nil, err
-	}
 	var own []*schema.Collection
-	for _, c := range list {
+	for _, c := range a.list {
 		if !c.System {
 			own = append(own, c)
 		}
@@ -205,53 +306,13 @@ func Restore(ctx context.Context, st *store.Store, fileStore files.Storage, r io
 	if err := st.ImportCollections(ctx, own, false); err != nil {
 		return nil, fmt.Errorf("restore: collections: %w", err)
 	}
-	snap := st.Schema()
-	for _, bc := range list {
-		if bc.IsView() {
-			continue
-		}
-		c := snap.Lookup(bc.ID)
-		if c == nil {
-			return nil, fmt.Errorf("restore: collection %s (%s) is missing here: is this Plinth older than the archive's (%s)?", bc.Name, bc.ID, m.Version)
-		}
-		if err := restoreRecords(ctx, st, c, entries["records/"+bc.ID+".jsonl"]); err != nil {
-			return nil, err
-		}
+	if err := a.load(ctx, storeLoader{st}, nil); err != nil {
+		return nil, fmt.Errorf("restore: %w", err)
 	}
-	var params map[string]string
-	if err := readJSON(entries, "params.json", &params); err != nil {
-		return nil, err
+	if err := a.restoreFiles(ctx, fileStore); err != nil {
+		return nil, fmt.Errorf("restore: %w", err)
 	}
-	for k, v := range params {
-		if err := st.SetParam(ctx, k, v); err != nil {
-			return nil, fmt.Errorf("restore: %w", err)
-		}
-	}
-	for _, name := range store.ExportTables {
-		if entries["tables/"+name+".json"] == nil {
-			continue
-		}
-		var rows []map[string]any
-		if err := readJSON(entries, "tables/"+name+".json", &rows); err != nil {
-			return nil, err
-		}
-		if err := st.ImportTable(ctx, name, rows); err != nil {
-			return nil, fmt.Errorf("restore: %w", err)
-		}
-	}
-	for _, f := range zr.File {
-		key, ok := strings.CutPrefix(f.Name, "storage/")
-		if !ok || strings.HasSuffix(f.Name, "/") {
-			continue
-		}
-		if err := files.ValidateKey(key); err != nil {
-			return nil, fmt.Errorf("restore: file %s: %w", f.Name, err)
-		}
-		if err := restoreFile(ctx, fileStore, key, f); err != nil {
-			return nil, err
-		}
-	}
-	return &m, nil
+	return &a.manifest, nil
 }
 
 // usersID is the users collection every new instance starts with.
@@ -277,15 +338,6 @@ func checkEmpty(ctx context.Context, st *store.Store) error {
 		}
 	}
 	return nil
-}
-
-func restoreRecords(ctx context.Context, st *store.Store, c *schema.Collection, f *zip.File) error {
-	return readRecords(f, c, func(recs []*schema.Record) error {
-		if err := st.ImportRecords(ctx, c, recs); err != nil {
-			return fmt.Errorf("restore: %w", err)
-		}
-		return nil
-	})
 }
 
 // readRecords reads the JSON lines of f as records of c and passes them
@@ -379,80 +431,16 @@ var inPlaceKeep = map[string]bool{"token_secret": true, "encryption_key": true}
 // instance's: sessions go on, and secrets sealed by another instance do
 // not open (restore such an archive with Restore into a new target).
 func RestoreInPlace(ctx context.Context, st *store.Store, fileStore files.Storage, r io.ReaderAt, size int64) (*Manifest, error) {
-	zr, err := zip.NewReader(r, size)
+	a, err := openArchive(r, size)
 	if err != nil {
-		return nil, fmt.Errorf("restore: not a zip archive: %w", err)
+		return nil, fmt.Errorf("restore: %w", err)
 	}
-	entries := map[string]*zip.File{}
-	for _, f := range zr.File {
-		entries[f.Name] = f
+	if err := a.restoreFiles(ctx, fileStore); err != nil {
+		return nil, fmt.Errorf("restore: %w", err)
 	}
-	var m Manifest
-	if err := readJSON(entries, "manifest.json", &m); err != nil {
-		return nil, err
-	}
-	if m.Format != Format {
-		return nil, fmt.Errorf("restore: unknown archive format %q (want %s)", m.Format, Format)
-	}
-	var list []*schema.Collection
-	if err := readJSON(entries, "collections.json", &list); err != nil {
-		return nil, err
-	}
-	var params map[string]string
-	if err := readJSON(entries, "params.json", &params); err != nil {
-		return nil, err
-	}
-	for _, f := range zr.File {
-		key, ok := strings.CutPrefix(f.Name, "storage/")
-		if !ok || strings.HasSuffix(f.Name, "/") {
-			continue
-		}
-		if err := files.ValidateKey(key); err != nil {
-			return nil, fmt.Errorf("restore: file %s: %w", f.Name, err)
-		}
-		if err := restoreFile(ctx, fileStore, key, f); err != nil {
-			return nil, err
-		}
-	}
-	err = st.Replace(ctx, list, func(rep *store.Replacement) error {
-		for _, bc := range list {
-			if bc.IsView() {
-				continue
-			}
-			c := rep.Collection(bc.ID)
-			if c == nil {
-				return fmt.Errorf("restore: collection %s (%s) is missing here: is this Plinth older than the archive's (%s)?", bc.Name, bc.ID, m.Version)
-			}
-			err := readRecords(entries["records/"+bc.ID+".jsonl"], c, func(recs []*schema.Record) error {
-				return rep.Records(ctx, c, recs)
-			})
-			if err != nil {
-				return err
-			}
-		}
-		for k, v := range params {
-			if inPlaceKeep[k] {
-				continue
-			}
-			if err := rep.SetParam(ctx, k, v); err != nil {
-				return fmt.Errorf("restore: %w", err)
-			}
-		}
-		for _, name := range store.ExportTables {
-			var rows []map[string]any
-			if entries["tables/"+name+".json"] != nil {
-				if err := readJSON(entries, "tables/"+name+".json", &rows); err != nil {
-					return err
-				}
-			}
-			if err := rep.Table(ctx, name, rows); err != nil {
-				return fmt.Errorf("restore: %w", err)
-			}
-		}
-		return nil
-	})
+	err = st.Replace(ctx, a.list, func(rep *store.Replacement) error { return a.load(ctx, rep, inPlaceKeep) })
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("restore: %w", err)
 	}
-	return &m, nil
+	return &a.manifest, nil
 }

@@ -94,14 +94,6 @@ func (s *Store) importRecordsTx(ctx context.Context, tx *sql.Tx, c *schema.Colle
 // keeping rows whose key exists. Values come from JSON or from the other
 // database: numbers bound for a PostgreSQL boolean column become booleans.
 func (s *Store) ImportTable(ctx context.Context, name string, rows []map[string]any) error {
-	if !slices.Contains(ExportTables, name) {
-		return fmt.Errorf("import: %s is not an importable table", name)
-	}
-	if name == "_appMigrations" {
-		if err := s.ensureAppMigrations(ctx); err != nil {
-			return err
-		}
-	}
 	return s.inTx(ctx, func(tx *sql.Tx) error { return s.importTableTx(ctx, tx, name, rows, false) })
 }
 
