@@ -45,30 +45,16 @@ func (e *Export) Records(ctx context.Context, c *schema.Collection, fn func(*sch
 		return nil
 	}
 	cols, fields := selectColumns(c)
-	rows, err := e.tx.QueryContext(ctx, "SELECT "+cols+" FROM "+quote(c.Name)+" AS "+quote(rootAlias)+` ORDER BY `+quote(rootAlias)+`."id"`)
-	if err != nil {
-		return fmt.Errorf("export %s: %w", c.Name, err)
-	}
-	defer rows.Close()
-	vals := make([]any, len(fields))
-	ptrs := make([]any, len(fields))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
-			return fmt.Errorf("export %s: %w", c.Name, err)
-		}
-		r := schema.NewRecordSized(c)
-		for i, f := range fields {
-			r.Set(f.Name, fromDB(f, vals[i]))
-		}
-		if err := fn(r); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	q := "SELECT " + cols + " FROM " + quote(c.Name) + " AS " + quote(rootAlias) + ` ORDER BY ` + quote(rootAlias) + `."id"`
+	return eachRecord(ctx, e, c, fields, q, nil, fn)
 }
+
+// query and schemaSnap make the export a reader for eachRecord.
+func (e *Export) query(ctx context.Context, q string, args ...any) (rows, error) {
+	return e.tx.QueryContext(ctx, q, args...)
+}
+
+func (e *Export) schemaSnap() *Schema { return e.snap }
 
 // Params returns the stored parameters (settings, the token secret, the
 // sealing key when it is kept in the database, ACME certificates...).

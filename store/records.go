@@ -53,13 +53,19 @@ type reader interface {
 	schemaSnap() *Schema
 }
 
-func (s *Store) query(ctx context.Context, q string, args ...any) (_ rows, err error) {
+func (s *Store) query(ctx context.Context, q string, args ...any) (rows, error) {
+	// No defer: this is every read's path, and without a tracer end is a
+	// no-op that need not be a closure.
 	ctx, end := s.span(ctx, "db.query", q)
-	defer func() { end(err) }()
+	var rs rows
+	var err error
 	if s.pgPool != nil {
-		return pgQuery(ctx, s.pgPool, q, args...)
+		rs, err = pgQuery(ctx, s.pgPool, q, args...)
+	} else {
+		rs, err = s.queryRead(ctx, q, args...)
 	}
-	return s.queryRead(ctx, q, args...)
+	end(err)
+	return rs, err
 }
 func (s *Store) schemaSnap() *Schema { return s.Schema() }
 
@@ -278,9 +284,20 @@ func (s *Store) findMany(ctx context.Context, r reader, c *schema.Collection, id
 }
 
 func scanRecords(ctx context.Context, r reader, c *schema.Collection, fields []*schema.Field, query string, args []any) ([]*schema.Record, error) {
+	var out []*schema.Record
+	err := eachRecord(ctx, r, c, fields, query, args, func(rec *schema.Record) error {
+		out = append(out, rec)
+		return nil
+	})
+	return out, err
+}
+
+// eachRecord runs query (selecting fields of c) and passes each row to fn
+// as a record, without holding them all.
+func eachRecord(ctx context.Context, r reader, c *schema.Collection, fields []*schema.Field, query string, args []any, fn func(*schema.Record) error) error {
 	rows, err := r.query(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("query %s: %w", c.Name, err)
+		return fmt.Errorf("query %s: %w", c.Name, err)
 	}
 	defer rows.Close()
 	vals := make([]any, len(fields))
@@ -288,18 +305,19 @@ func scanRecords(ctx context.Context, r reader, c *schema.Collection, fields []*
 	for i := range vals {
 		ptrs[i] = &vals[i]
 	}
-	var out []*schema.Record
 	for rows.Next() {
 		if err := rows.Scan(ptrs...); err != nil {
-			return nil, fmt.Errorf("scan %s: %w", c.Name, err)
+			return fmt.Errorf("scan %s: %w", c.Name, err)
 		}
 		rec := schema.NewRecordSized(c)
 		for i, f := range fields {
 			rec.Set(f.Name, fromDB(f, vals[i]))
 		}
-		out = append(out, rec)
+		if err := fn(rec); err != nil {
+			return err
+		}
 	}
-	return out, rows.Err()
+	return rows.Err()
 }
 
 // fromDB converts a scanned column value into the field's canonical value.

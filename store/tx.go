@@ -32,9 +32,14 @@ type Tx struct {
 // query and exec run SQL through the writer's statement cache (SQLite):
 // preparing a statement costs more than running it, and inside a
 // transaction a statement can only be reused, not prepared for later.
-func (t *Tx) query(ctx context.Context, q string, args ...any) (_ rows, err error) {
+func (t *Tx) query(ctx context.Context, q string, args ...any) (rows, error) {
 	ctx, end := t.s.span(ctx, "db.query", q)
-	defer func() { end(err) }()
+	rs, err := t.queryUntraced(ctx, q, args...)
+	end(err)
+	return rs, err
+}
+
+func (t *Tx) queryUntraced(ctx context.Context, q string, args ...any) (rows, error) {
 	if t.pg != nil {
 		return t.pg.query(ctx, q, args...)
 	}
@@ -47,9 +52,14 @@ func (t *Tx) query(ctx context.Context, q string, args ...any) (_ rows, err erro
 	return t.tx.QueryContext(ctx, q, args...)
 }
 
-func (t *Tx) exec(ctx context.Context, q string, args ...any) (_ result, err error) {
+func (t *Tx) exec(ctx context.Context, q string, args ...any) (result, error) {
 	ctx, end := t.s.span(ctx, "db.exec", q)
-	defer func() { end(err) }()
+	res, err := t.execUntraced(ctx, q, args...)
+	end(err)
+	return res, err
+}
+
+func (t *Tx) execUntraced(ctx context.Context, q string, args ...any) (result, error) {
 	if t.pg != nil {
 		return t.pg.exec(ctx, q, args...)
 	}
