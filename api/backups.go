@@ -93,12 +93,15 @@ func (s *Server) downloadBackup(w http.ResponseWriter, r *http.Request) error {
 		return forbidden("The request requires a valid superuser file token.")
 	}
 	name := r.PathValue("key")
-	obj, err := s.backups.Open(r.Context(), name)
+	k, err := backup.Key(name)
 	if err != nil {
-		return backupError(err)
+		return notFound()
 	}
-	obj.Close()
-	return files.Serve(w, r, s.cfg.Files, backup.Prefix+"/"+name, files.ServeOptions{Download: true, Name: name, CacheControl: "private, no-store"})
+	err = files.Serve(w, r, s.cfg.Files, k, files.ServeOptions{Download: true, Name: name, CacheControl: "private, no-store"})
+	if errors.Is(err, files.ErrNotFound) {
+		return notFound()
+	}
+	return err
 }
 
 func (s *Server) deleteBackup(w http.ResponseWriter, r *http.Request) error {

@@ -143,19 +143,32 @@ func TestBackupRestoreInPlace(t *testing.T) {
 		broken := rewriteEntry(t, archive, "collections.json", func(s string) string {
 			return strings.Replace(s, `"type":"text"`, `"type":"bogus"`, 1)
 		})
-		var body bytes.Buffer
-		w := multipart.NewWriter(&body)
-		fw, _ := w.CreateFormFile("file", "broken.zip")
-		fw.Write(broken)
-		w.Close()
-		req, _ := http.NewRequest("POST", ta.srv.URL+"/api/backups/upload", &body)
-		req.Header.Set("Content-Type", w.FormDataContentType())
-		req.Header.Set("Authorization", ta.su)
-		if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != 204 {
-			t.Fatalf("upload broken: %v %v", res, err)
+		// And one that fails inside the replacing transaction, after the
+		// collections were dropped and made again: a record with an id
+		// the store refuses.
+		var notes struct{ ID string }
+		ta.mustJSON("GET", "/api/collections/notes", nil, ta.su, 200, &notes)
+		brokenRow := rewriteEntry(t, archive, "records/"+notes.ID+".jsonl", func(s string) string {
+			return strings.Replace(s, `"id":"`+kept+`"`, `"id":"NOT AN ID"`, 1)
+		})
+		upload := func(name string, content []byte) {
+			var body bytes.Buffer
+			w := multipart.NewWriter(&body)
+			fw, _ := w.CreateFormFile("file", name)
+			fw.Write(content)
+			w.Close()
+			req, _ := http.NewRequest("POST", ta.srv.URL+"/api/backups/upload", &body)
+			req.Header.Set("Content-Type", w.FormDataContentType())
+			req.Header.Set("Authorization", ta.su)
+			if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != 204 {
+				t.Fatalf("upload %s: %v %v", name, res, err)
+			}
 		}
+		upload("broken.zip", broken)
+		upload("broken_row.zip", brokenRow)
 		ta.run(t, []scenario{
 			{name: "the broken one fails", method: "POST", path: "/api/backups/broken.zip/restore", as: "su", status: 400},
+			{name: "the one broken half-way fails", method: "POST", path: "/api/backups/broken_row.zip/restore", as: "su", status: 400, want: []string{"left as it was"}},
 			{name: "nothing changed: two notes", method: "GET", path: "/api/collections/notes/records", status: 200, want: []string{`"totalItems":2`}},
 			{name: "nothing changed: extra", method: "GET", path: "/api/collections/extra", as: "su", status: 200},
 			{name: "a user cannot restore", method: "POST", path: "/api/backups/snap.zip/restore", status: 401},

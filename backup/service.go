@@ -47,6 +47,9 @@ type Service struct {
 	Version string
 }
 
+// Key is the storage key of the archive name, or ErrInvalidName.
+func Key(name string) (string, error) { return key(name) }
+
 func key(name string) (string, error) {
 	if !namePattern.MatchString(name) {
 		return "", ErrInvalidName
