@@ -19,8 +19,6 @@ import (
 	"testing"
 	"time"
 
-	cdplog "github.com/chromedp/cdproto/log"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/plinthdev/plinth/internal/testenv"
@@ -225,56 +223,8 @@ func TestDashboardBrowser(t *testing.T) {
 		upload := filepath.Join(t.TempDir(), "cover.png")
 		writePNG(t, upload)
 
-		opts := append(chromedp.DefaultExecAllocatorOptions[:],
-			chromedp.ExecPath(browser),
-			chromedp.NoSandbox,
-			chromedp.Flag("disable-dev-shm-usage", true),
-			chromedp.WindowSize(1280, 900),
-		)
-		actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-		defer cancelAlloc()
-		ctx, cancelCtx := chromedp.NewContext(actx)
-		defer cancelCtx()
-		started := make(chan error, 1)
-		go func() { started <- chromedp.Do(ctx) }()
-		select {
-		case err := <-started:
-			if err != nil {
-				t.Fatalf("start %s: %v", browser, err)
-			}
-		case <-time.After(60 * time.Second):
-			t.Fatalf("%s did not start within 60s", browser)
-		}
 		// Console errors and CSP violations fail the test at the end.
-		var mu sync.Mutex
-		var consoleErrs []string
-		chromedp.Listen(ctx, func(ev any) {
-			mu.Lock()
-			defer mu.Unlock()
-			switch e := ev.(type) {
-			case *runtime.EventExceptionThrown:
-				msg := e.ExceptionDetails.Text
-				if e.ExceptionDetails.Exception != nil {
-					msg += " " + e.ExceptionDetails.Exception.Description
-				}
-				t.Logf("browser exception: %s", msg)
-				consoleErrs = append(consoleErrs, msg)
-			case *cdplog.EventEntryAdded:
-				// CSP violations (a style or script the policy refused) land here.
-				if e.Entry.Source == cdplog.EntrySourceSecurity || strings.Contains(e.Entry.Text, "Content Security Policy") {
-					t.Logf("browser: %s", e.Entry.Text)
-					consoleErrs = append(consoleErrs, e.Entry.Text)
-				}
-			case *runtime.EventConsoleAPICalled:
-				if e.Type == runtime.ConsoleAPICalledTypeError {
-					var parts []string
-					for _, a := range e.Args {
-						parts = append(parts, string(a.Value)+a.Description)
-					}
-					consoleErrs = append(consoleErrs, strings.Join(parts, " "))
-				}
-			}
-		})
+		ctx, problems := startChromium(t, browser)
 		d := &dash{t: t, ctx: ctx, shots: shots}
 
 		// 1. The installer link creates the first superuser and signs in.
@@ -866,7 +816,7 @@ func TestDashboardBrowser(t *testing.T) {
 		d.find("heading", "Recent jobs", 0)
 		d.shot("crons")
 
-		for _, e := range consoleErrs {
+		for _, e := range problems() {
 			// 400s the page showed on purpose are logged by the browser.
 			if strings.Contains(e, "status of 400") || strings.Contains(e, "status of 403") {
 				continue

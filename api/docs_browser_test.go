@@ -5,12 +5,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	cdplog "github.com/chromedp/cdproto/log"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/plinthdev/plinth/internal/testenv"
@@ -35,40 +32,9 @@ func TestAPIDocsBrowser(t *testing.T) {
 	testenv.Run(t, func(t *testing.T, b testenv.Backend) {
 		ta := setup(t, b)
 		ta.createCollection(map[string]any{"name": "gadgets", "listRule": "", "fields": []map[string]any{{"name": "label", "type": "text"}}})
-		opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(browser), chromedp.NoSandbox,
-			chromedp.Flag("disable-dev-shm-usage", true), chromedp.WindowSize(1280, 900))
-		actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-		defer cancelAlloc()
-		ctx, cancelCtx := chromedp.NewContext(actx)
-		defer cancelCtx()
+		ctx, problems := startChromium(t, browser)
 		ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
 		defer cancelTimeout()
-		var mu sync.Mutex
-		var problems []string
-		chromedp.Listen(ctx, func(ev any) {
-			mu.Lock()
-			defer mu.Unlock()
-			switch e := ev.(type) {
-			case *runtime.EventExceptionThrown:
-				msg := e.ExceptionDetails.Text
-				if e.ExceptionDetails.Exception != nil {
-					msg += " " + e.ExceptionDetails.Exception.Description
-				}
-				problems = append(problems, "exception: "+msg)
-			case *cdplog.EventEntryAdded:
-				if e.Entry.Source == cdplog.EntrySourceSecurity || strings.Contains(e.Entry.Text, "Content Security Policy") {
-					problems = append(problems, "security: "+e.Entry.Text+" "+e.Entry.URL)
-				}
-			case *runtime.EventConsoleAPICalled:
-				if e.Type == runtime.ConsoleAPICalledTypeError {
-					var parts []string
-					for _, a := range e.Args {
-						parts = append(parts, string(a.Value)+a.Description)
-					}
-					problems = append(problems, "console: "+strings.Join(parts, " "))
-				}
-			}
-		})
 		if err := chromedp.Do(ctx, chromedp.Navigate(ta.srv.URL+"/api/docs")); err != nil {
 			t.Fatal(err)
 		}
@@ -88,10 +54,8 @@ func TestAPIDocsBrowser(t *testing.T) {
 				os.WriteFile(filepath.Join(dir, "api-docs-"+b.Name+".png"), buf, 0o644)
 			}
 		}
-		mu.Lock()
-		defer mu.Unlock()
-		if len(problems) > 0 {
-			t.Errorf("browser errors or CSP violations on /api/docs:\n%s", strings.Join(problems, "\n"))
+		if p := problems(); len(p) > 0 {
+			t.Errorf("browser errors or CSP violations on /api/docs:\n%s", strings.Join(p, "\n"))
 		}
 	})
 }
