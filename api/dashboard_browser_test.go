@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -451,6 +452,128 @@ func TestDashboardBrowser(t *testing.T) {
 			t.Errorf("app name after saving the settings page: %q", settings.Meta.AppName)
 		}
 		d.shot("settings")
+		// SMTP "Send test email": with SMTP off the server delivers to the
+		// dev mailbox.
+		d.click("button", "Send test email")
+		d.find("heading", "Send test email", 0)
+		d.choose("Email template", "password-reset", 0)
+		d.fill("Send to address", "probe@example.com")
+		d.shot("settings-test-email")
+		d.click("button", "Send")
+		d.waitText("Test email sent to probe@example.com.")
+		// The storage test shows the server's answer, whichever it is
+		// (here a local folder, which passes; an S3 bucket that refuses
+		// shows its error), and never breaks the page.
+		st, body = ta.do("POST", "/api/settings/test/s3", map[string]any{"filesystem": "storage"}, ta.su)
+		d.click("button", "Test connection")
+		if err := d.poll("storage test", `/took a test file|Storage test failed/.test(document.body.innerText)`); err != nil {
+			d.shot("missing-storage-test")
+			t.Fatalf("the storage test showed nothing: %v\n%s", err, d.text())
+		}
+		if st == 204 {
+			d.waitText("The file storage took a test file, served it back and deleted it.")
+		} else {
+			var answer struct{ Message string }
+			json.Unmarshal(body, &answer)
+			d.waitText("Storage test failed: " + answer.Message)
+		}
+		d.shot("settings-storage-test")
+		// A storage that fails (the API's answer stubbed in the page, as
+		// an S3 bucket's refusal would come) shows its message as an alert.
+		eval[chromedp.Void](d, "stub storage test", `(() => { window.__fetch = window.fetch;
+		  window.fetch = (url, init) => String(url).includes('/api/settings/test/s3')
+		    ? Promise.resolve(new Response(JSON.stringify({status: 400, message: 'No S3 bucket answered.', data: {}}), {status: 400, headers: {'Content-Type': 'application/json'}}))
+		    : window.__fetch(url, init); })()`)
+		d.click("button", "Test connection")
+		if err := d.poll("storage failure", `[...document.querySelectorAll('[role=alert]')].some((e) => e.textContent === 'Storage test failed: No S3 bucket answered.')`); err != nil {
+			t.Errorf("a failed storage test shows no alert: %v\n%s", err, d.text())
+		}
+		eval[chromedp.Void](d, "unstub fetch", `(() => { window.fetch = window.__fetch; })()`)
+		d.shot("settings-storage-failed")
+
+		// 7b. Auth collection options: a wrong OTP length is refused inline;
+		// OTP turned on with a new length and duration is saved; an OAuth2
+		// provider's secret is write-only (never shown again, kept when
+		// left empty); a template's test email goes out.
+		d.click("button", "users auth")
+		d.find("heading", "users auth collection", 0)
+		d.click("button", "Edit collection")
+		d.find("heading", "Edit collection users", 0)
+		d.click("label", "Enable OTP sign-in (a code sent by email)")
+		d.fill("OTP length (digits)", "2")
+		d.click("button", "Save changes")
+		d.waitText("The OTP length must be between 4 and 32 digits.")
+		d.shot("auth-otp-refused")
+		d.fill("OTP length (digits)", "6")
+		d.fill("OTP duration (seconds)", "300")
+		d.click("label", "Enable OAuth2 sign-in")
+		d.click("button", "Add provider")
+		d.choose("Provider 1 name", "github", 0)
+		d.fill("Provider 1 client ID", "gh-client-id")
+		d.fill("Provider 1 client secret", "gh-secret-value-123")
+		d.choose("Field for the provider's name", "name", 0)
+		d.shot("auth-options")
+		d.click("button", "Save changes")
+		d.find("heading", "users auth collection", 0)
+		var users struct {
+			OTP struct {
+				Enabled  bool  `json:"enabled"`
+				Length   int   `json:"length"`
+				Duration int64 `json:"duration"`
+			} `json:"otp"`
+			OAuth2 struct {
+				Enabled   bool `json:"enabled"`
+				Providers []struct {
+					Name, ClientID, ClientSecret string
+				} `json:"providers"`
+				MappedFields map[string]string `json:"mappedFields"`
+			} `json:"oauth2"`
+			AuthToken struct{ Duration int64 } `json:"authToken"`
+		}
+		ta.mustJSON("GET", "/api/collections/users", nil, ta.su, 200, &users)
+		if !users.OTP.Enabled || users.OTP.Length != 6 || users.OTP.Duration != 300 {
+			t.Errorf("otp as saved: %+v", users.OTP)
+		}
+		if !users.OAuth2.Enabled || len(users.OAuth2.Providers) != 1 || users.OAuth2.Providers[0].Name != "github" ||
+			users.OAuth2.Providers[0].ClientID != "gh-client-id" || users.OAuth2.Providers[0].ClientSecret != "gh-secret-value-123" ||
+			users.OAuth2.MappedFields["name"] != "name" {
+			t.Errorf("oauth2 as saved: %+v", users.OAuth2)
+		}
+		if users.AuthToken.Duration != 604800 {
+			t.Errorf("the auth token duration changed to %d", users.AuthToken.Duration)
+		}
+		d.click("button", "Edit collection")
+		d.find("heading", "Edit collection users", 0)
+		if v := eval[string](d, "secret field", `__find('label', 'Provider 1 client secret')[0].value`); v != "" {
+			t.Errorf("the client secret field shows %q", v)
+		}
+		if eval[bool](d, "secret in page", `document.documentElement.outerHTML.includes('gh-secret-value-123')`) {
+			t.Errorf("the client secret is on the page")
+		}
+		d.waitText("Set; leave empty to keep it.")
+		d.fill("Auth token duration (seconds)", "3600")
+		d.click("button", "Verification email")
+		d.fill("Verification email subject", "Verify your {APP_NAME} account")
+		d.click("button", "Send test verification email")
+		d.find("heading", "Send test verification email", 0)
+		d.fill("Send to address", "probe@example.com")
+		d.shot("auth-test-email")
+		d.click("button", "Send")
+		d.waitText("Test email sent to probe@example.com.")
+		d.click("button", "Save changes")
+		d.find("heading", "users auth collection", 0)
+		var users2 struct {
+			OAuth2 struct {
+				Providers []struct{ ClientSecret string } `json:"providers"`
+			} `json:"oauth2"`
+			AuthToken            struct{ Duration int64 } `json:"authToken"`
+			VerificationTemplate struct{ Subject string } `json:"verificationTemplate"`
+		}
+		ta.mustJSON("GET", "/api/collections/users", nil, ta.su, 200, &users2)
+		if len(users2.OAuth2.Providers) != 1 || users2.OAuth2.Providers[0].ClientSecret != "gh-secret-value-123" ||
+			users2.AuthToken.Duration != 3600 || users2.VerificationTemplate.Subject != "Verify your {APP_NAME} account" {
+			t.Errorf("after a second save: %+v", users2)
+		}
 		d.click("button", "Dev mailbox")
 		d.find("heading", "Dev mailbox", 0)
 		d.click("button", "Import/export schema")
@@ -521,6 +644,81 @@ func TestDashboardBrowser(t *testing.T) {
 			t.Errorf("/metrics was requested with a query string (the token belongs in a header)")
 		}
 		d.shot("metrics")
+
+		// 8c. Export the filtered list as CSV and JSON (every matching
+		// record, fetched page by page; the download's Blob is read back
+		// in the page), then import a CSV: a quoted comma, a JSON cell, and
+		// a row the server refuses, reported by its row number.
+		d.click("button", "posts base")
+		d.find("heading", "posts base collection", 0)
+		d.fill("Filter", "score > 1")
+		d.click("button", "Apply filter")
+		if err := d.poll("filtered", `!document.body.innerText.includes('Draft from the API') && document.body.innerText.includes('1 record)')`); err != nil {
+			t.Fatalf("the filter score > 1 did not narrow the table: %v\n%s", err, d.text())
+		}
+		eval[chromedp.Void](d, "catch blobs", `(() => { window.__blobs = []; window.__texts = [];
+		  window.__createObjectURL = URL.createObjectURL;
+		  URL.createObjectURL = (b) => { window.__blobs.push(b); b.text().then((t) => window.__texts.push(t)); return window.__createObjectURL.call(URL, b); };
+		  window.__click = HTMLAnchorElement.prototype.click;
+		  HTMLAnchorElement.prototype.click = function () { window.__downloads = (window.__downloads || []).concat(this.download); }; })()`)
+		d.click("button", "Export CSV")
+		d.waitText("Exported 1 record as CSV.")
+		d.shot("export-csv")
+		d.click("button", "Export JSON")
+		d.waitText("Exported 1 record as JSON.")
+		if err := d.poll("blob texts", `window.__texts.length === 2`); err != nil {
+			t.Fatalf("the exports made no downloads: %v", err)
+		}
+		names := eval[[]string](d, "download names", `window.__downloads || []`)
+		exported := eval[[]string](d, "blob texts", `(() => { URL.createObjectURL = window.__createObjectURL; HTMLAnchorElement.prototype.click = window.__click; return window.__texts; })()`)
+		if strings.Join(names, ",") != "posts.csv,posts.json" {
+			t.Errorf("download names %v", names)
+		}
+		lines := strings.Split(strings.TrimRight(exported[0], "\r\n"), "\r\n")
+		if len(lines) != 2 || lines[0] != "id,title,score,published,status,cover,meta,author,created,updated" ||
+			!strings.HasPrefix(lines[1], rec["id"].(string)+`,"Hello, edited",42,true,live,`) || !strings.Contains(lines[1], `,"{""tags"":[""a"",""b""]}",`) {
+			t.Errorf("exported CSV:\n%s", exported[0])
+		}
+		var exportedJSON []map[string]any
+		if err := json.Unmarshal([]byte(exported[1]), &exportedJSON); err != nil || len(exportedJSON) != 1 || exportedJSON[0]["title"] != "Hello, edited" {
+			t.Errorf("exported JSON (%v):\n%s", err, exported[1])
+		}
+		d.click("button", "Clear")
+		d.waitText("Draft from the API")
+		importFile := filepath.Join(t.TempDir(), "posts.csv")
+		csvText := "title,score,published,meta,ignored\r\n" +
+			"\"Imported, with a comma\",7,true,\"{\"\"k\"\":1}\",x\r\n" +
+			"Refused row,not a number,false,,y\r\n" +
+			"\"Second \"\"import\"\"\non two lines\",3,false,,z\r\n"
+		if err := os.WriteFile(importFile, []byte(csvText), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		d.click("button", "Import CSV")
+		d.find("heading", "Import CSV into posts", 0)
+		d.run("choose CSV", chromedp.SetUploadFiles(d.find("label", "CSV file", 0), []string{importFile}))
+		d.waitText("Columns (3 rows in posts.csv)")
+		if v := eval[string](d, "mapping", `__find('label', 'Field for column ignored')[0].value + '|' + __find('label', 'Field for column meta')[0].value`); v != "|meta" {
+			t.Errorf("columns mapped as %q, want the unknown column skipped and meta to meta", v)
+		}
+		d.shot("import-mapping")
+		d.click("button", "Import")
+		d.waitText("Done: 2 of 3 rows imported, 1 failed.")
+		if v := eval[string](d, "progress", `(() => { const p = __find('label', 'Import progress')[0]; return p.value + '/' + p.max; })()`); v != "3/3" {
+			t.Errorf("the progress bar ends at %s", v)
+		}
+		d.waitText("Row 3:")
+		d.shot("import-done")
+		d.click("button", "Close")
+		d.waitText("Imported, with a comma")
+		var imported struct {
+			Items []map[string]any `json:"items"`
+		}
+		ta.mustJSON("GET", "/api/collections/posts/records?sort=score&filter="+url.QueryEscape(`title ~ "import"`), nil, ta.su, 200, &imported)
+		if len(imported.Items) != 2 || imported.Items[0]["title"] != "Second \"import\"\non two lines" || imported.Items[0]["score"] != 3.0 ||
+			imported.Items[1]["title"] != "Imported, with a comma" || imported.Items[1]["published"] != true || fmt.Sprint(imported.Items[1]["meta"]) != "map[k:1]" {
+			t.Errorf("imported records: %v", imported.Items)
+		}
+		d.shot("imported")
 
 		// The records filter box completes field names.
 		d.click("button", "posts base")

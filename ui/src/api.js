@@ -70,6 +70,14 @@ export const getRecord = (coll, id, opts) => pb.collection(coll).getOne(id, opts
 export const deleteRecord = (coll, id) => pb.collection(coll).delete(id)
 export const fileURL = (record, name, query) => pb.files.getURL(record, name, query)
 export const subscribe = (coll, fn) => pb.collection(coll).subscribe('*', fn)
+export const createRecord = (coll, body) => pb.collection(coll).create(body)
+// batchCreate creates the records of bodies in one transaction (POST
+// /api/batch): all or none.
+export function batchCreate(coll, bodies) {
+  const batch = pb.createBatch()
+  for (const b of bodies) batch.collection(coll).create(b)
+  return batch.send()
+}
 
 // Rule preview: the superuser impersonates an auth record (a short-lived,
 // non-refreshable token in a separate client, never stored) and lists a
@@ -114,6 +122,11 @@ function progressFetch(onProgress) {
 // Settings, API keys, dev mailbox.
 export const getSettings = () => pb.settings.getAll()
 export const updateSettings = (body) => pb.settings.update(body)
+// testEmail sends one kind of email (verification, password-reset,
+// email-change, otp, login-alert) through the saved mail settings.
+export const testEmail = (email, template, collection) => pb.settings.testEmail(collection || '', email, template)
+// testStorage checks the file storage ("storage" or "backups").
+export const testStorage = (filesystem) => pb.settings.testS3(filesystem)
 export const listAPIKeys = () => pb.send('/api/api-keys', { method: 'GET' })
 export const createAPIKey = (body) => pb.send('/api/api-keys', { method: 'POST', body })
 export const revokeAPIKey = (id) => pb.send('/api/api-keys/' + encodeURIComponent(id), { method: 'DELETE' })

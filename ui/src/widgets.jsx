@@ -1,6 +1,6 @@
 // Small accessible building blocks: every input gets a visible label tied
 // to it by id, hints and errors are linked with aria-describedby.
-import { useId } from 'preact/hooks'
+import { useId, useState } from 'preact/hooks'
 
 export function Field({ label, error, hint, children, class: cls }) {
   const id = useId()
@@ -40,4 +40,14 @@ export function Dialog({ title, onClose, children }) {
 
 export function ErrorText({ children }) {
   return children ? <p class="error" role="alert">{children}</p> : null
+}
+
+// ListInput edits a list of strings as comma-separated text, keeping what
+// is typed (a trailing comma) while the list follows.
+export function ListInput({ id, desc, value, onChange }) {
+  const [text, setText] = useState((value || []).join(', '))
+  return <input id={id} aria-describedby={desc} value={text} onInput={(e) => {
+    setText(e.currentTarget.value)
+    onChange(e.currentTarget.value.split(',').map((s) => s.trim()).filter(Boolean))
+  }} />
 }

@@ -1,7 +1,8 @@
 import { useRef, useState } from 'preact/hooks'
 import * as api from '../api.js'
 import { byName, collections, loadCollections, go, notify } from '../state.js'
-import { Field, Check, Dialog, ErrorText } from '../widgets.jsx'
+import { Field, Check, Dialog, ErrorText, ListInput } from '../widgets.jsx'
+import { AuthOptions, AUTH_KEYS, authPayload } from './authoptions.jsx'
 import { CodeField } from '../code.jsx'
 import { useLiveCheck } from '../filterbox.jsx'
 import { FIELD_TYPES, RULES, AUTH_RULES, newField, withType, defaultFields, ruleWords, fieldChanges, preview } from '../schema.js'
@@ -24,8 +25,12 @@ export function payload(d) {
   const out = { ...d, fields: d.fields.map(({ _key, ...f }) => f) }
   if (d.type === 'view') { delete out.fields; delete out.indexes }
   else delete out.viewQuery
-  if (d.type !== 'auth') { delete out.authRule; delete out.manageRule }
-  return out
+  if (d.type !== 'auth') {
+    delete out.authRule; delete out.manageRule
+    for (const k of AUTH_KEYS) delete out[k]
+    return out
+  }
+  return authPayload(out)
 }
 
 export function CollectionEditor({ name }) {
@@ -45,6 +50,15 @@ function Editor({ original }) {
   const [busy, setBusy] = useState(false)
   const [newType, setNewType] = useState('text')
   const isNew = !original
+  // clearErrors drops the save's errors under prefix (an edited option),
+  // and the summary with the last of them.
+  const clearErrors = (prefix) => {
+    const under = (k) => k === prefix || k.startsWith(prefix + '.')
+    if (!Object.keys(errors).some(under)) return
+    const rest = Object.fromEntries(Object.entries(errors).filter(([k]) => !under(k)))
+    setErrors(rest)
+    if (Object.keys(rest).length === 0) setError('')
+  }
   const set = (patch) => setD((prev) => ({ ...prev, ...patch }))
   const setField = (i, patch) => setD((prev) => ({ ...prev, fields: prev.fields.map((f, j) => (j === i ? { ...f, ...patch } : f)) }))
   const words = () => ruleWords(d.type === 'view' ? original : d, collections.value)
@@ -176,6 +190,9 @@ function Editor({ original }) {
           {!isNew && <RulePreview coll={original} />}
         </fieldset>
 
+        {d.type === 'auth' && <AuthOptions d={d} set={set} errors={errors} fields={d.fields}
+          clearErrors={clearErrors} name={original?.name || ''} />}
+
         <ErrorText>{error}</ErrorText>
         <div class="row actions">
           <button class="primary" type="submit" disabled={busy}>{isNew ? 'Create collection' : 'Save changes'}</button>
@@ -293,17 +310,6 @@ function RuleEditor({ label, value, error, words, onChange, validate }) {
     </div>
   )
 }
-
-// ListInput edits a list of strings as comma-separated text, keeping what
-// is typed (a trailing comma) while the list follows.
-function ListInput({ id, desc, value, onChange }) {
-  const [text, setText] = useState((value || []).join(', '))
-  return <input id={id} aria-describedby={desc} value={text} onInput={(e) => {
-    setText(e.currentTarget.value)
-    onChange(e.currentTarget.value.split(',').map((s) => s.trim()).filter(Boolean))
-  }} />
-}
-
 
 // RulePreview lists the saved collection as a chosen auth record (the
 // superuser impersonates it), showing what its SAVED list rule lets that

@@ -8,6 +8,10 @@ import { FilterBox } from '../filterbox.jsx'
 
 const PER_PAGE = [20, 50, 100, 500]
 
+// The export and import code is a chunk of its own, loaded on first use.
+let transfer
+const loadTransfer = () => (transfer ||= import('./transfer.jsx'))
+
 // shownFields are the fields a table can show (not passwords or the
 // hidden system token key).
 function shownFields(c) {
@@ -42,6 +46,9 @@ function Table({ c }) {
   const [selected, setSelected] = useState(() => new Set())
   const [panel, setPanel] = useState(null) // {record} or {record: null} for new
   const [confirmBulk, setConfirmBulk] = useState(false)
+  const [importing, setImporting] = useState(null) // the ImportDialog component while open
+  const [exporting, setExporting] = useState('') // progress text while an export runs
+  const exportAbort = useRef(null)
   const seq = useRef(0)
   const relFields = fields.filter((f) => f.type === 'relation' && columns.includes(f.name))
   const isView = c.type === 'view'
@@ -108,11 +115,44 @@ function Table({ c }) {
     load()
   }
 
+  // exportAs downloads every record matching the applied filter, in the
+  // table's sort order, fetched page by page.
+  const exportAs = async (format) => {
+    const ctl = new AbortController()
+    exportAbort.current = ctl
+    setExporting('Exporting…')
+    try {
+      const m = await loadTransfer()
+      const n = await m.exportRecords(c, format, {
+        filter, sort, signal: ctl.signal,
+        onProgress: (done, total) => setExporting(`Exporting… ${done}${total >= 0 ? ' of ' + total : ''} records`),
+      })
+      notify(`Exported ${n} record${n === 1 ? '' : 's'} as ${format.toUpperCase()}.`)
+    } catch (e) {
+      notify(e?.name === 'AbortError' ? 'Export cancelled.' : 'Export failed: ' + api.errorMessage(e))
+    } finally {
+      exportAbort.current = null
+      setExporting('')
+    }
+  }
+  const openImport = async () => {
+    try {
+      const m = await loadTransfer()
+      setImporting(() => m.ImportDialog)
+    } catch (e) {
+      notify('Import failed to load: ' + api.errorMessage(e))
+    }
+  }
+  const Import = importing
+
   return (
     <section class="records">
       <header class="page-head">
         <h1>{c.name} <span class="muted small">{c.type} collection</span></h1>
         <div class="row tight">
+          <button type="button" disabled={!!exporting} onClick={() => exportAs('csv')}>Export CSV</button>
+          <button type="button" disabled={!!exporting} onClick={() => exportAs('json')}>Export JSON</button>
+          {!isView && <button type="button" onClick={openImport}>Import CSV</button>}
           <a class="button" href={'#/c/' + encodeURIComponent(c.name) + '/edit'}>Edit collection</a>
           {!isView && <button type="button" class="primary" onClick={() => setPanel({ record: null })}>New record</button>}
         </div>
@@ -133,6 +173,12 @@ function Table({ c }) {
           </fieldset>
         </details>
       </div>
+      {exporting && (
+        <div class="bulk row" role="status">
+          <span>{exporting}</span>
+          <button type="button" onClick={() => exportAbort.current?.abort()}>Cancel export</button>
+        </div>
+      )}
       {selected.size > 0 && (
         <div class="bulk row" role="region" aria-label="Selection">
           <span>{selected.size} selected</span>
@@ -194,6 +240,7 @@ function Table({ c }) {
             load()
           }} />
       )}
+      {Import && <Import c={c} onClose={() => setImporting(null)} onDone={(n) => { if (n) load() }} />}
       {confirmBulk && (
         <Dialog title={`Delete ${selected.size} record${selected.size === 1 ? '' : 's'}?`} onClose={() => setConfirmBulk(false)}>
           <p>This cannot be undone.</p>

@@ -1,7 +1,8 @@
 import { useEffect, useState } from 'preact/hooks'
 import * as api from '../api.js'
 import { notify } from '../state.js'
-import { Field, Check, ErrorText } from '../widgets.jsx'
+import { Field, Check, ErrorText, ListInput } from '../widgets.jsx'
+import { TestEmail } from '../testemail.jsx'
 
 export function Settings() {
   const [s, setS] = useState(null)
@@ -58,6 +59,10 @@ export function Settings() {
           )}</Field>
           <Check label="Implicit TLS" checked={s.smtp?.tls} onChange={(v) => set('smtp', 'tls', v)} />
           {text('smtp', 'localName', 'HELO name')}
+          <div class="row">
+            <TestEmail />
+            <span class="hint">Uses the saved settings: save your changes first.</span>
+          </div>
         </fieldset>
         <fieldset>
           <legend>Rate limits</legend>
@@ -81,6 +86,17 @@ export function Settings() {
           <button type="button" onClick={() => set('rateLimits', 'rules', [...rules, { label: '', maxRequests: 100, duration: 10, audience: '' }])}>Add rate limit rule</button>
         </fieldset>
         <fieldset>
+          <legend>Trusted proxy</legend>
+          <p class="hint">Decides the client IP (rate limits, sign-in throttling, logs) behind a reverse proxy. Name headers only when every request comes through the proxy: a client that reaches the server directly can forge them.</p>
+          <Field label="Client IP headers" hint="Comma-separated, tried in order, e.g. X-Forwarded-For, X-Real-IP. Empty: the connection's address." error={errors['trustedProxy.headers']}>{(id, d) => (
+            <ListInput id={id} desc={d} value={s.trustedProxy?.headers} onChange={(v) => set('trustedProxy', 'headers', v)} />
+          )}</Field>
+          <Check label="Use the leftmost IP of the header" checked={s.trustedProxy?.useLeftmostIP} onChange={(v) => set('trustedProxy', 'useLeftmostIP', v)} />
+          <Field label="Trusted proxy addresses" hint="Comma-separated IPs or CIDR ranges of the proxies; empty: any." error={errors['trustedProxy.trustedCIDRs']}>{(id, d) => (
+            <ListInput id={id} desc={d} value={s.trustedProxy?.trustedCIDRs} onChange={(v) => set('trustedProxy', 'trustedCIDRs', v)} />
+          )}</Field>
+        </fieldset>
+        <fieldset>
           <legend>Batch API</legend>
           <Check label="Enable /api/batch" checked={s.batch?.enabled} onChange={(v) => set('batch', 'enabled', v)} />
           {text('batch', 'maxRequests', 'Max requests per batch', 'number')}
@@ -90,6 +106,39 @@ export function Settings() {
         <ErrorText>{error}</ErrorText>
         <button class="primary" type="submit">Save settings</button>
       </form>
+      <Storage />
     </section>
+  )
+}
+
+// Storage tests the file storage (POST /api/settings/test/s3). Where the
+// files live (a local folder or an S3 bucket) is chosen when the server
+// starts, not in these settings.
+function Storage() {
+  const [result, setResult] = useState(null) // {ok, msg}
+  const [busy, setBusy] = useState(false)
+  const test = async () => {
+    setBusy(true)
+    setResult(null)
+    try {
+      await api.testStorage('storage')
+      setResult({ ok: true, msg: 'The file storage took a test file, served it back and deleted it.' })
+    } catch (e) {
+      setResult({ ok: false, msg: 'Storage test failed: ' + api.errorMessage(e) })
+    } finally {
+      setBusy(false)
+    }
+  }
+  return (
+    <fieldset>
+      <legend>File storage (S3)</legend>
+      <p class="hint">Uploaded files and backups are kept in a local folder or in an S3-compatible bucket, chosen when the server starts (the same storage holds both):
+        the <code>PLINTH_S3_ENDPOINT</code>, <code>PLINTH_S3_BUCKET</code>, <code>PLINTH_S3_REGION</code>, <code>PLINTH_S3_ACCESS_KEY</code>, <code>PLINTH_S3_SECRET</code> and <code>PLINTH_S3_FORCE_PATH_STYLE</code> variables, or the <code>--s3-*</code> flags of <code>plinth serve</code>.
+        This server does not take them as settings, so the secret never passes through the dashboard.</p>
+      <div class="row">
+        <button type="button" disabled={busy} onClick={test}>{busy ? 'Testing…' : 'Test connection'}</button>
+      </div>
+      {result && (result.ok ? <p role="status" class="notice">{result.msg}</p> : <p class="error" role="alert">{result.msg}</p>)}
+    </fieldset>
   )
 }
