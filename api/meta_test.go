@@ -99,8 +99,15 @@ func TestSettingsTestEmail(t *testing.T) {
 	t.Parallel()
 	testenv.Run(t, func(t *testing.T, b testenv.Backend) {
 		ta := setup(t, b)
+		ta.mustJSON("PATCH", "/api/collections/users", map[string]any{
+			"verificationTemplate": map[string]any{"subject": "Welcome to {APP_NAME}", "body": "<p>Users own verify text {ACTION_URL}</p>"},
+		}, ta.su, 200, nil)
 		ta.run(t, []scenario{
 			{name: "sent", method: "POST", path: "/api/settings/test/email", as: "su", body: map[string]any{"email": "ops@example.com", "template": "verification"}, status: 204},
+			// With a collection, that collection's own template is sent.
+			{name: "collection template", method: "POST", path: "/api/settings/test/email", as: "su", body: map[string]any{"email": "tpl@example.com", "template": "verification", "collection": "users"}, status: 204},
+			{name: "collection template in the mailbox", method: "GET", path: "/api/dev/mails", as: "su", status: 200, want: []string{"Users own verify text"}},
+			{name: "not an auth collection", method: "POST", path: "/api/settings/test/email", as: "su", body: map[string]any{"email": "ops@example.com", "template": "otp", "collection": "nope"}, status: 400, want: []string{`"collection"`}},
 			{name: "bad template", method: "POST", path: "/api/settings/test/email", as: "su", body: map[string]any{"email": "ops@example.com", "template": "nope"}, status: 400, want: []string{`"template"`}},
 			{name: "bad address", method: "POST", path: "/api/settings/test/email", as: "su", body: map[string]any{"email": "nope", "template": "otp"}, status: 400, want: []string{`"email"`}},
 			{name: "superusers only", method: "POST", path: "/api/settings/test/email", body: map[string]any{"email": "ops@example.com", "template": "otp"}, status: 401},

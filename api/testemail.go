@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/mail"
 
+	"github.com/plinthdev/plinth/authflow"
 	"github.com/plinthdev/plinth/mailer"
 	"github.com/plinthdev/plinth/schema"
 )
@@ -24,19 +25,30 @@ func (s *Server) testEmail(w http.ResponseWriter, r *http.Request) error {
 	if addr, err := mail.ParseAddress(to); err != nil || addr.Address != to {
 		errs.Add("email", schema.NewFieldError("validation_is_email", "Must be a valid email address."))
 	}
+	// As in PocketBase, a collection (id or name) picks that auth
+	// collection's own templates; without one the built-in emails go.
+	var tpl *mailer.Templates
+	if ref, _ := body["collection"].(string); ref != "" {
+		c := s.store.Schema().Lookup(ref)
+		if c == nil || !c.IsAuth() {
+			errs.Add("collection", schema.NewFieldError("validation_invalid_collection", "Must be the id or name of an auth collection."))
+		} else {
+			tpl = authflow.MailTemplates(c)
+		}
+	}
 	render := map[string]func(app mailer.AppInfo) (mailer.Email, error){
 		"verification": func(app mailer.AppInfo) (mailer.Email, error) {
-			return mailer.VerificationEmail(app, to, app.URL+"/_/#/test")
+			return tpl.VerificationEmail(app, to, app.URL+"/_/#/test")
 		},
 		"password-reset": func(app mailer.AppInfo) (mailer.Email, error) {
-			return mailer.PasswordResetEmail(app, to, app.URL+"/_/#/test")
+			return tpl.PasswordResetEmail(app, to, app.URL+"/_/#/test")
 		},
 		"email-change": func(app mailer.AppInfo) (mailer.Email, error) {
-			return mailer.EmailChangeEmail(app, to, app.URL+"/_/#/test")
+			return tpl.EmailChangeEmail(app, to, app.URL+"/_/#/test")
 		},
-		"otp": func(app mailer.AppInfo) (mailer.Email, error) { return mailer.OTPEmail(app, to, "12345678") },
+		"otp": func(app mailer.AppInfo) (mailer.Email, error) { return tpl.OTPEmail(app, to, "12345678") },
 		"login-alert": func(app mailer.AppInfo) (mailer.Email, error) {
-			return mailer.LoginAlertEmail(app, to, "a test sign-in")
+			return tpl.LoginAlertEmail(app, to, "a test sign-in")
 		},
 	}[template]
 	if render == nil {

@@ -27,9 +27,9 @@ func actionURL(app mailer.AppInfo, action, token string) string {
 	return strings.TrimRight(app.URL, "/") + "/_/#/auth/" + action + "/" + token
 }
 
-// mailTemplates are c's own email templates (PocketBase's per-collection
+// MailTemplates are c's own email templates (PocketBase's per-collection
 // subject and HTML body); empty parts keep the built-in emails.
-func mailTemplates(c *schema.Collection) *mailer.Templates {
+func MailTemplates(c *schema.Collection) *mailer.Templates {
 	o := Options(c)
 	tpl := func(t schema.EmailTemplate) mailer.Template { return mailer.Template{Subject: t.Subject, HTML: t.Body} }
 	return &mailer.Templates{
@@ -136,7 +136,7 @@ func (s *Service) RequestVerification(ctx context.Context, c *schema.Collection,
 		return err
 	}
 	s.sendMail("verification", rec.ID(), to, func(app mailer.AppInfo) (mailer.Email, error) {
-		return mailTemplates(c).VerificationEmail(app, to, actionURL(app, "confirm-verification", token))
+		return MailTemplates(c).VerificationEmail(app, to, actionURL(app, "confirm-verification", token))
 	})
 	return nil
 }
@@ -171,7 +171,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, c *schema.Collection
 		return err
 	}
 	s.sendMail("password reset", rec.ID(), to, func(app mailer.AppInfo) (mailer.Email, error) {
-		return mailTemplates(c).PasswordResetEmail(app, to, actionURL(app, "confirm-password-reset", token))
+		return MailTemplates(c).PasswordResetEmail(app, to, actionURL(app, "confirm-password-reset", token))
 	})
 	return nil
 }
@@ -226,7 +226,7 @@ func (s *Service) RequestEmailChange(ctx context.Context, caller *record.Caller,
 		return err
 	}
 	s.sendMail("email change", rec.ID(), newEmail, func(app mailer.AppInfo) (mailer.Email, error) {
-		return mailTemplates(c).EmailChangeEmail(app, newEmail, actionURL(app, "confirm-email-change", token))
+		return MailTemplates(c).EmailChangeEmail(app, newEmail, actionURL(app, "confirm-email-change", token))
 	})
 	return nil
 }

@@ -73,6 +73,6 @@ func (s *Service) noteOrigin(ctx context.Context, c *schema.Collection, rec *sch
 	}
 	info := fmt.Sprintf("%s, signed in with %s from %s (%s)", time.Now().UTC().Format("2006-01-02 15:04 MST"), method, client.IP, client.UserAgent)
 	s.sendMail("auth alert", rec.ID(), to, func(app mailer.AppInfo) (mailer.Email, error) {
-		return mailTemplates(c).LoginAlertEmail(app, to, info)
+		return MailTemplates(c).LoginAlertEmail(app, to, info)
 	})
 }

@@ -78,7 +78,7 @@ func (s *Service) RequestOTP(ctx context.Context, c *schema.Collection, email st
 	}
 	to := rec.GetString("email")
 	s.sendMail("otp", rec.ID(), to, func(app mailer.AppInfo) (mailer.Email, error) {
-		return mailTemplates(c).OTPEmail(app, to, code)
+		return MailTemplates(c).OTPEmail(app, to, code)
 	})
 	return row.ID(), nil
 }
