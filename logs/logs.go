@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	mathrand "math/rand/v2"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -187,9 +188,19 @@ func (s *Store) Add(e Entry) {
 // newID is a 15-character id that sorts in time order (13 hex digits of
 // microseconds, then 2 random characters): entries are appended at the end
 // of the primary key instead of scattered through it, and the newest
-// first is the id order.
+// first is the id order. It runs on every request, so it is built by hand
+// and its two characters need no cryptographic randomness.
 func newID(t time.Time) string {
-	return fmt.Sprintf("%013x", t.UnixMicro()) + schema.RandomString(2, "abcdefghijklmnopqrstuvwxyz0123456789")
+	const hex, alphabet = "0123456789abcdef", "abcdefghijklmnopqrstuvwxyz0123456789"
+	var b [15]byte
+	us := uint64(t.UnixMicro())
+	for i := 12; i >= 0; i-- {
+		b[i] = hex[us&15]
+		us >>= 4
+	}
+	r := mathrand.Uint64()
+	b[13], b[14] = alphabet[r%36], alphabet[r/36%36]
+	return string(b[:])
 }
 
 // Dropped is the number of entries dropped because the queue was full.
@@ -249,7 +260,15 @@ func (s *Store) writer() {
 // parse in the database.
 var chunkSizes = []int{64, 8, 1}
 
+// insert writes a batch in one transaction: one commit (one WAL append,
+// one fsync on PostgreSQL) per batch rather than per chunk, and each page
+// the batch touches is written once.
 func (s *Store) insert(ctx context.Context, batch []Entry) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
 	for len(batch) > 0 {
 		n := chunkSizes[len(chunkSizes)-1]
 		for _, size := range chunkSizes {
@@ -276,12 +295,14 @@ func (s *Store) insert(ctx context.Context, batch []Entry) error {
 			args = append(args, e.ID, e.Created, e.Level, e.Message, string(data))
 		}
 		s.args = args
-		if _, err := stmt.ExecContext(ctx, args...); err != nil {
+		// The statement was prepared on the database; within the
+		// transaction it reuses the connection's prepared copy.
+		if _, err := tx.StmtContext(ctx, stmt).ExecContext(ctx, args...); err != nil {
 			return err
 		}
 		batch = batch[n:]
 	}
-	return nil
+	return tx.Commit()
 }
 
 // insertStmt is the prepared INSERT of n rows.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/url"
 	"testing"
@@ -84,4 +85,19 @@ func TestAddAfterClose(t *testing.T) {
 	st.Close()
 	<-done
 	st.Add(Entry{Message: "after"})
+}
+
+func TestNewIDSortsInTimeOrder(t *testing.T) {
+	base := time.Date(2026, 12, 4, 18, 0, 0, 0, time.UTC)
+	prev := ""
+	for i := range 1000 {
+		id := newID(base.Add(time.Duration(i) * time.Microsecond))
+		if len(id) != 15 || id <= prev {
+			t.Fatalf("id %q after %q", id, prev)
+		}
+		if want := fmt.Sprintf("%013x", base.Add(time.Duration(i)*time.Microsecond).UnixMicro()); id[:13] != want {
+			t.Fatalf("id %q, want prefix %q", id, want)
+		}
+		prev = id
+	}
 }
