@@ -41,9 +41,12 @@ type Report struct {
 }
 
 // systemRows are PocketBase's system collections whose rows move over:
-// superusers, OAuth2 links and known login origins. One-time passwords
-// and MFA sessions are short-lived and stay behind.
-var systemRows = map[string]bool{"_superusers": true, "_externalAuths": true, "_authOrigins": true}
+// superusers, OAuth2 links, known login origins, and the short-lived
+// state of logins in progress (one-time passwords, with their bcrypt
+// hashes, and first factors of MFA logins), whose tables have the same
+// fields here: a user who asked for a code just before the move can still
+// sign in with it, and expired rows are cleaned up as any others.
+var systemRows = map[string]bool{"_superusers": true, "_externalAuths": true, "_authOrigins": true, "_otps": true, "_mfas": true}
 
 // Progress is told, after each batch of records, how many of a
 // collection's records are in (done of total); nil tells nothing.

@@ -3,12 +3,18 @@ package pbimport_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/plinthdev/plinth"
 	"github.com/plinthdev/plinth/internal/testenv"
@@ -108,6 +114,102 @@ func TestImportPocketBase(t *testing.T) {
 		// The view works on the imported rows.
 		if n := call("GET", "/api/collections/popular/records", "", nil, 200)["totalItems"]; n != 1.0 {
 			t.Errorf("the view lists %v rows, want 1", n)
+		}
+	})
+}
+
+// TestImportLoginsInProgress moves PocketBase's one-time passwords and
+// MFA first factors: a code PocketBase sent just before the move still
+// signs its user in afterwards, once.
+func TestImportLoginsInProgress(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS("testdata/pb_data")); err != nil {
+		t.Fatal(err)
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte("73920415"), 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC().Format("2006-01-02 15:04:05.000Z")
+	db, err := sql.Open("sqlite", filepath.Join(dir, "data.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stmt := range []string{
+		`INSERT INTO _otps (id, collectionRef, recordRef, password, sentTo, created, updated) VALUES ('pbotp000000001', '_pb_users_auth_', 'valln8ypntugvll', ?, 'ann@pb.test', ?, ?)`,
+		`INSERT INTO _mfas (id, collectionRef, recordRef, method, created, updated) VALUES ('pbmfa000000001', '_pb_users_auth_', 'valln8ypntugvll', 'password', ?, ?)`,
+	} {
+		args := []any{string(hash), now, now}
+		if strings.Contains(stmt, "_mfas") {
+			args = args[1:]
+		}
+		if _, err := db.Exec(stmt, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	testenv.Run(t, func(t *testing.T, b testenv.Backend) {
+		ctx := context.Background()
+		app, err := plinth.New(ctx, plinth.Config{DataDir: b.Dir, DatabaseURL: b.URL, BcryptCost: 4}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(app.Handler())
+		t.Cleanup(func() { srv.Close(); app.Close() })
+		rep, err := pbimport.Import(ctx, app.Store(), app.Files(), dir, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Records["_otps"] != 1 || rep.Records["_mfas"] != 1 {
+			t.Fatalf("report %+v", rep)
+		}
+		for _, s := range rep.Skipped {
+			if strings.Contains(s, "_otps") || strings.Contains(s, "_mfas") {
+				t.Errorf("reported as skipped: %s", s)
+			}
+		}
+		post := func(path, token string, body any) (int, string) {
+			data, _ := json.Marshal(body)
+			req, _ := http.NewRequest("POST", srv.URL+path, bytes.NewReader(data))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", token)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			out, _ := io.ReadAll(res.Body)
+			return res.StatusCode, string(out)
+		}
+		if err := app.UpsertSuperuser(ctx, "admin@example.com", "secret-pass-1"); err != nil {
+			t.Fatal(err)
+		}
+		_, body := post("/api/collections/_superusers/auth-with-password", "", map[string]any{"identity": "admin@example.com", "password": "secret-pass-1"})
+		var su struct{ Token string }
+		json.Unmarshal([]byte(body), &su)
+		req, _ := http.NewRequest("PATCH", srv.URL+"/api/collections/users", strings.NewReader(`{"otp":{"enabled":true}}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", su.Token)
+		if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != 200 {
+			t.Fatalf("enable OTP: %v %v", res, err)
+		}
+		if status, body := post("/api/collections/users/auth-with-otp", "", map[string]any{"otpId": "pbotp000000001", "password": "73920415"}); status != 200 || !strings.Contains(body, "ann@pb.test") {
+			t.Fatalf("sign in with the PocketBase code: %d %s", status, body)
+		}
+		if status, _ := post("/api/collections/users/auth-with-otp", "", map[string]any{"otpId": "pbotp000000001", "password": "73920415"}); status != 400 {
+			t.Errorf("the code worked twice: %d", status)
+		}
+		req, _ = http.NewRequest("GET", srv.URL+"/api/collections/_mfas/records/pbmfa000000001", nil)
+		req.Header.Set("Authorization", su.Token)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 || !strings.Contains(string(data), `"method":"password"`) {
+			t.Errorf("the MFA first factor: %d %s", res.StatusCode, data)
 		}
 	})
 }
