@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -100,4 +101,40 @@ func TestNewIDSortsInTimeOrder(t *testing.T) {
 		}
 		prev = id
 	}
+}
+
+// BenchmarkInsert is the writer's cost per entry on SQLite: batches of 500
+// request entries as the request log makes them.
+func BenchmarkInsert(b *testing.B) {
+	st, err := OpenSQLite(context.Background(), b.TempDir(), Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	data := []byte(`{"type":"request","status":200,"method":"GET","url":"/api/collections/posts/records/abcdefghijklmno","execTime":0.412,"auth":"","referer":"","userAgent":"Go-http-client/1.1","userIP":"127.0.0.1","remoteIP":"127.0.0.1:51234"}`)
+	batch := make([]Entry, 500)
+	b.ReportAllocs()
+	n := 0
+	cpu0 := processCPU()
+	for b.Loop() {
+		now := time.Now()
+		for i := range batch {
+			batch[i] = Entry{ID: newID(now.Add(time.Duration(i) * time.Microsecond)), Created: "2026-12-04 18:00:00.000Z", Message: "GET /api/collections/posts/records/abcdefghijklmno", RawData: data}
+		}
+		if err := st.insert(context.Background(), batch); err != nil {
+			b.Fatal(err)
+		}
+		n += len(batch)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/entry")
+	b.ReportMetric(float64(processCPU()-cpu0)/float64(n), "cpu-ns/entry")
+}
+
+// processCPU is the CPU time (user and system) this process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
