@@ -25,6 +25,9 @@ type testApp struct {
 	su  string
 	// logs holds what the app logged at error level.
 	logs *lockedBuffer
+	// openapi is the app's OpenAPI document, against which do and
+	// doHeader check every response (openapi_check_test.go).
+	openapi openapiDoc
 }
 
 func setup(t *testing.T, b testenv.Backend) *testApp {
@@ -93,6 +96,7 @@ func (ta *testApp) do(method, path string, body any, token string) (int, []byte)
 	}
 	defer res.Body.Close()
 	data, _ := io.ReadAll(res.Body)
+	ta.checkOpenAPI(req, res, data)
 	return res.StatusCode, data
 }
 
@@ -110,6 +114,7 @@ func (ta *testApp) doHeader(method, path, key, value string) (int, []byte) {
 	}
 	defer res.Body.Close()
 	data, _ := io.ReadAll(res.Body)
+	ta.checkOpenAPI(req, res, data)
 	return res.StatusCode, data
 }
 

@@ -2,6 +2,14 @@
 // generated from the live schema: every collection gets its record paths
 // and schemas from its fields, so the document follows the collections as
 // they change.
+//
+// Every route of the REST mux has a path here (the api package's tests
+// check that, and check every response they receive against the
+// document). Routes that take a {collection} are described twice: once
+// templated, for any collection (by name or id), and once per collection
+// with the schemas of its fields; OpenAPI matches concrete paths first.
+// The paths are split by area: paths_records.go (records and auth),
+// paths_admin.go (superuser endpoints) and paths_system.go (the rest).
 package openapi
 
 import (
@@ -34,6 +42,15 @@ func jsonBody(s any) obj {
 	return obj{"required": true, "content": obj{"application/json": obj{"schema": s}}}
 }
 
+// recordBody is a record create or update body: JSON, or multipart when
+// it uploads files.
+func recordBody(s any) obj {
+	return obj{"required": true, "content": obj{
+		"application/json":    obj{"schema": s},
+		"multipart/form-data": obj{"schema": obj{"type": "object"}},
+	}}
+}
+
 func response(desc string, s any) obj {
 	r := obj{"description": desc}
 	if s != nil {
@@ -42,11 +59,27 @@ func response(desc string, s any) obj {
 	return r
 }
 
-// errors are the error responses every operation may give.
+// errorRef is the error response in PocketBase's {status, message, data}
+// shape.
+var errorRef = obj{"$ref": "#/components/responses/Error"}
+
+// withErrors is the responses of an operation answering ok with 200. The
+// codes listed are the errors worth naming for readers; `default` says
+// that any other error is in the same shape (the middleware can answer
+// 400, 401, 403, 413, 429 and 500 on any route).
 func withErrors(ok obj, codes ...string) obj {
-	out := obj{"200": ok}
+	out := obj{"200": ok, "default": errorRef}
 	for _, c := range codes {
-		out[c] = obj{"$ref": "#/components/responses/Error"}
+		out[c] = errorRef
+	}
+	return out
+}
+
+// noContent is the responses of an operation answering 204 on success.
+func noContent(desc string, codes ...string) obj {
+	out := obj{"204": obj{"description": desc}, "default": errorRef}
+	for _, c := range codes {
+		out[c] = errorRef
 	}
 	return out
 }
@@ -70,173 +103,93 @@ func path(name string) obj {
 	return obj{"name": name, "in": "path", "required": true, "schema": obj{"type": "string"}}
 }
 
+// object is a JSON object schema with the given properties, which may
+// carry more (responses grow fields over time; clients ignore unknown
+// ones).
+func object(props obj, required ...string) obj {
+	o := obj{"type": "object", "properties": props}
+	if len(required) > 0 {
+		o["required"] = required
+	}
+	return o
+}
+
+func arrayOf(items any) obj { return obj{"type": "array", "items": items} }
+
+var (
+	str     = obj{"type": "string"}
+	integer = obj{"type": "integer"}
+	boolean = obj{"type": "boolean"}
+	anyObj  = obj{"type": "object"}
+	// nullableStr is a string or null (unset collection rules, times).
+	nullableStr = obj{"type": []string{"string", "null"}}
+	// anyValue is any JSON value, null included. It lists the types
+	// rather than being the empty schema, which kin-openapi reads with
+	// OpenAPI 3.0's rule that null needs nullable (it falls back to 3.0
+	// validation for schemas that use no 2020-12 keyword).
+	anyValue = obj{"type": []string{"null", "boolean", "number", "string", "array", "object"}}
+)
+
+// page is the envelope of a paginated list of items. totalItems and
+// totalPages are -1 with skipTotal.
+func page(items any) obj {
+	return object(obj{"page": integer, "perPage": integer, "totalItems": integer, "totalPages": integer, "items": arrayOf(items)},
+		"page", "perPage", "totalItems", "totalPages", "items")
+}
+
 // Document is the OpenAPI 3.1 document of the API for snap.
 func Document(snap *store.Schema, version string) obj {
 	paths := obj{}
 	schemas := obj{
-		"Error": obj{"type": "object", "required": []string{"status", "message", "data"}, "properties": obj{
-			"status": obj{"type": "integer"}, "message": obj{"type": "string"}, "data": obj{"type": "object"},
-		}},
-		"AuthResult": obj{"type": "object", "required": []string{"token", "record"}, "properties": obj{
-			"token": obj{"type": "string"}, "record": obj{"type": "object"}, "meta": obj{"type": "object"},
-		}},
-		"Collection": obj{"type": "object", "required": []string{"id", "name", "type", "fields"}, "properties": obj{
-			"id": obj{"type": "string"}, "name": obj{"type": "string"}, "type": obj{"type": "string", "enum": []string{"base", "auth", "view"}},
-			"fields": obj{"type": "array", "items": obj{"type": "object"}},
-		}},
+		"Error": object(obj{"status": integer, "message": str, "data": anyObj,
+			"mfaId": obj{"type": "string", "description": "Set on the 401 that asks for a second authentication factor."}},
+			"status", "message", "data"),
+		"Record":     object(obj{"id": str, "collectionId": str, "collectionName": str, "expand": anyObj}),
+		"ListResult": page(ref("Record")),
+		"AuthResult": object(obj{"token": str, "record": ref("Record"), "meta": anyObj}, "token", "record"),
+		"Collection": object(obj{
+			"id": str, "name": str, "type": obj{"type": "string", "enum": []string{"base", "auth", "view"}},
+			"system": boolean, "fields": arrayOf(anyObj), "indexes": arrayOf(str),
+			"listRule": nullableStr, "viewRule": nullableStr, "createRule": nullableStr, "updateRule": nullableStr, "deleteRule": nullableStr,
+		}, "id", "name", "type", "fields"),
 	}
-	listParams := []any{
-		query("page", "integer", "Page number (1-based)."),
-		query("perPage", "integer", "Records per page (at most 1000)."),
-		query("sort", "string", "Comma-separated fields, - for descending."),
-		query("filter", "string", "A filter expression."),
-		query("expand", "string", "Relations to expand, e.g. author,comments_via_post."),
-		query("fields", "string", "Fields to return."),
-		query("skipTotal", "boolean", "Skip counting the total."),
-	}
-	readParams := []any{query("expand", "string", "Relations to expand."), query("fields", "string", "Fields to return.")}
 	list := append([]*schema.Collection(nil), snap.Collections()...)
 	sort.Slice(list, func(i, j int) bool { return list[i].Name < list[j].Name })
+	// Any collection, by name or id.
+	addRecordPaths(paths, "/api/collections/{collection}", []any{path("collection")}, "records", "Record", "Record", "Record", false)
+	addAuthPaths(paths, "/api/collections/{collection}", []any{path("collection")}, "auth", "AuthResult")
+	addAuthFlowPaths(paths, "/api/collections/{collection}", []any{path("collection")}, "auth")
 	for _, c := range list {
 		n := c.Name
 		rec, create, update := recordSchemas(c)
 		schemas[n+"Record"] = rec
-		schemas[n+"ListResult"] = obj{"type": "object", "required": []string{"page", "perPage", "totalItems", "totalPages", "items"}, "properties": obj{
-			"page": obj{"type": "integer"}, "perPage": obj{"type": "integer"}, "totalItems": obj{"type": "integer"}, "totalPages": obj{"type": "integer"},
-			"items": obj{"type": "array", "items": ref(n + "Record")},
-		}}
-		base := "/api/collections/" + n
-		p := obj{"get": op(n, "List "+n+" records (list rule)", listParams, nil, withErrors(response("A page of records.", ref(n+"ListResult")), "400", "403"))}
+		schemas[n+"ListResult"] = page(ref(n + "Record"))
 		if !c.IsView() {
 			schemas[n+"Create"] = create
 			schemas[n+"Update"] = update
-			p["post"] = op(n, "Create a "+n+" record (create rule)", readParams, jsonBody(ref(n+"Create")), withErrors(response("The created record.", ref(n+"Record")), "400", "403"))
 		}
-		paths[base+"/records"] = p
-		one := obj{"parameters": []any{path("id")}, "get": op(n, "View a "+n+" record (view rule)", readParams, nil, withErrors(response("The record.", ref(n+"Record")), "403", "404"))}
-		if !c.IsView() {
-			one["patch"] = op(n, "Update a "+n+" record (update rule)", readParams, jsonBody(ref(n+"Update")), withErrors(response("The updated record.", ref(n+"Record")), "400", "403", "404"))
-			one["delete"] = op(n, "Delete a "+n+" record (delete rule)", nil, nil, obj{"204": obj{"description": "Deleted."}, "400": obj{"$ref": "#/components/responses/Error"}, "404": obj{"$ref": "#/components/responses/Error"}})
-		}
-		paths[base+"/records/{id}"] = one
+		base := "/api/collections/" + n
+		addRecordPaths(paths, base, nil, n, n+"Record", n+"Create", n+"Update", c.IsView())
 		if c.IsAuth() {
-			paths[base+"/auth-with-password"] = obj{"post": op(n, "Authenticate with identity and password", nil,
-				jsonBody(obj{"type": "object", "required": []string{"identity", "password"}, "properties": obj{"identity": obj{"type": "string"}, "password": obj{"type": "string"}}}),
-				withErrors(response("The token and record.", ref("AuthResult")), "400", "401"))}
-			paths[base+"/auth-refresh"] = obj{"post": op(n, "Refresh the caller's token", nil, nil, withErrors(response("A new token.", ref("AuthResult")), "401", "403"))}
-			paths[base+"/auth-methods"] = obj{"get": op(n, "The collection's auth methods", nil, nil, withErrors(response("Auth methods.", obj{"type": "object"}), "404"))}
-			paths[base+"/request-password-reset"] = obj{"post": op(n, "Email a password reset link", nil,
-				jsonBody(obj{"type": "object", "required": []string{"email"}, "properties": obj{"email": obj{"type": "string"}}}), obj{"204": obj{"description": "Sent if the account exists."}})}
-			paths[base+"/request-verification"] = obj{"post": op(n, "Email a verification link", nil,
-				jsonBody(obj{"type": "object", "required": []string{"email"}, "properties": obj{"email": obj{"type": "string"}}}), obj{"204": obj{"description": "Sent if the account exists."}})}
-			paths[base+"/request-otp"] = obj{"post": op(n, "Email a one-time password", nil,
-				jsonBody(obj{"type": "object", "required": []string{"email"}, "properties": obj{"email": obj{"type": "string"}}}), withErrors(response("The OTP id.", obj{"type": "object", "properties": obj{"otpId": obj{"type": "string"}}}), "400"))}
+			schemas[n+"AuthResult"] = object(obj{"token": str, "record": ref(n + "Record"), "meta": anyObj}, "token", "record")
+			addAuthPaths(paths, base, nil, n, n+"AuthResult")
 		}
 	}
-	paths["/api/collections"] = obj{
-		"get":  op("collections", "List collections (superusers)", nil, nil, withErrors(response("Collections.", obj{"type": "object"}), "401", "403")),
-		"post": op("collections", "Create a collection (superusers)", nil, jsonBody(ref("Collection")), withErrors(response("The collection.", ref("Collection")), "400", "403")),
-	}
-	paths["/api/collections/{collection}"] = obj{"parameters": []any{path("collection")},
-		"get":    op("collections", "View a collection (superusers)", nil, nil, withErrors(response("The collection.", ref("Collection")), "403", "404")),
-		"patch":  op("collections", "Update a collection (superusers)", nil, jsonBody(obj{"type": "object"}), withErrors(response("The collection.", ref("Collection")), "400", "403", "404")),
-		"delete": op("collections", "Delete a collection (superusers)", nil, nil, obj{"204": obj{"description": "Deleted."}, "400": obj{"$ref": "#/components/responses/Error"}}),
-	}
-	paths["/api/batch"] = obj{"post": op("batch", "Run creates, updates, upserts and deletes in one transaction", nil,
-		jsonBody(obj{"type": "object", "required": []string{"requests"}, "properties": obj{"requests": obj{"type": "array", "items": obj{"type": "object", "required": []string{"method", "url"},
-			"properties": obj{"method": obj{"type": "string"}, "url": obj{"type": "string"}, "body": obj{"type": "object"}}}}}}),
-		withErrors(response("One result per request.", obj{"type": "array", "items": obj{"type": "object", "properties": obj{"status": obj{"type": "integer"}, "body": obj{}}}}), "400", "403"))}
-	paths["/api/files/{collection}/{recordId}/{filename}"] = obj{"get": op("files", "Download a record's file", []any{path("collection"), path("recordId"), path("filename"),
-		query("thumb", "string", "Thumbnail size, e.g. 100x100."), query("token", "string", "A file token for protected files.")}, nil,
-		obj{"200": obj{"description": "The file.", "content": obj{"application/octet-stream": obj{"schema": obj{"type": "string", "contentMediaType": "application/octet-stream"}}}}, "404": obj{"$ref": "#/components/responses/Error"}})}
-	paths["/api/files/token"] = obj{"post": op("files", "A short-lived token for protected files", nil, nil, withErrors(response("The token.", obj{"type": "object", "properties": obj{"token": obj{"type": "string"}}}), "401"))}
-	paths["/api/realtime"] = obj{
-		"get":  op("realtime", "Open the server-sent event stream", nil, nil, obj{"200": obj{"description": "An SSE stream; the first event, PB_CONNECT, carries the clientId.", "content": obj{"text/event-stream": obj{"schema": obj{"type": "string"}}}}}),
-		"post": op("realtime", "Set the client's subscriptions", nil, jsonBody(obj{"type": "object", "required": []string{"clientId"}, "properties": obj{"clientId": obj{"type": "string"}, "subscriptions": obj{"type": "array", "items": obj{"type": "string"}}}}), obj{"204": obj{"description": "Subscribed."}, "400": obj{"$ref": "#/components/responses/Error"}, "404": obj{"$ref": "#/components/responses/Error"}}),
-	}
-	paths["/api/settings"] = obj{
-		"get":   op("settings", "The settings (superusers)", nil, nil, withErrors(response("Settings.", obj{"type": "object"}), "401", "403")),
-		"patch": op("settings", "Change the settings (superusers)", nil, jsonBody(obj{"type": "object"}), withErrors(response("Settings.", obj{"type": "object"}), "400", "403")),
-	}
-	paths["/api/health"] = obj{"get": op("system", "Health check", nil, nil, obj{"200": response("Healthy.", obj{"type": "object"})})}
-	gqlBody := obj{"type": "object", "required": []string{"query"}, "properties": obj{"query": obj{"type": "string"}, "variables": obj{"type": "object"}, "operationName": obj{"type": "string"}}}
-	gqlResp := obj{"type": "object", "properties": obj{"data": obj{}, "errors": obj{"type": "array", "items": obj{"type": "object"}}, "extensions": obj{"type": "object"}}}
-	paths["/api/graphql"] = obj{
-		"post": op("graphql", "Run a GraphQL operation (see docs/graphql.md)", nil, jsonBody(gqlBody), obj{"200": response("The result.", gqlResp), "400": response("A query that does not parse or validate.", gqlResp)}),
-		"get":  op("graphql", "Run a GraphQL query", []any{obj{"name": "query", "in": "query", "required": true, "schema": obj{"type": "string"}}}, nil, obj{"200": response("The result.", gqlResp), "400": response("A query that does not parse or validate.", gqlResp)}),
-	}
+	addAdminPaths(paths, schemas)
+	addSystemPaths(paths, schemas)
 	return obj{
 		"openapi": "3.1.0",
 		"info": obj{"title": "Plinth API", "version": version,
-			"description": "Generated from the live collections. Rules decide what each caller may do; the Authorization header carries a record token or an API key."},
+			"description": "Generated from the live collections. Rules decide what each caller may do; the Authorization header carries a record token or an API key. " +
+				"Errors are {status, message, data} objects."},
 		"servers":  []any{obj{"url": "/"}},
 		"paths":    paths,
 		"security": []any{obj{}, obj{"token": []string{}}},
 		"components": obj{
 			"schemas":         schemas,
 			"responses":       obj{"Error": response("An error in PocketBase's shape.", ref("Error"))},
+			"parameters":      recordParameters(),
 			"securitySchemes": obj{"token": obj{"type": "apiKey", "in": "header", "name": "Authorization"}},
 		},
 	}
-}
-
-// recordSchemas are the JSON schemas of c's records as responses give
-// them, and of create and update bodies.
-func recordSchemas(c *schema.Collection) (rec, create, update obj) {
-	props := obj{"collectionId": obj{"type": "string"}, "collectionName": obj{"type": "string"}, "expand": obj{"type": "object"}}
-	in := obj{}
-	required := []string{"collectionId", "collectionName", "id"}
-	for _, f := range c.Fields {
-		s := fieldSchema(f)
-		if f.Type != "password" && !f.Hidden && f.Storage() != schema.StoreNone {
-			props[f.Name] = s
-		}
-		writable := f.Type != "autodate" && (f.Name == "id" || !f.System || c.IsAuth() && (f.Name == "email" || f.Name == "emailVisibility" || f.Name == "verified" || f.Name == "password"))
-		if writable && (!f.Hidden || f.Type == "password") {
-			if f.Type == "password" {
-				s = obj{"type": "string"}
-			}
-			in[f.Name] = s
-		}
-	}
-	if c.IsAuth() {
-		in["passwordConfirm"] = obj{"type": "string"}
-	}
-	rec = obj{"type": "object", "required": required, "properties": props}
-	create = obj{"type": "object", "properties": in}
-	upd := obj{}
-	for k, v := range in {
-		if k != "id" {
-			upd[k] = v
-		}
-	}
-	update = obj{"type": "object", "properties": upd}
-	return rec, create, update
-}
-
-func fieldSchema(f *schema.Field) obj {
-	many := f.Multiple()
-	item := obj{"type": "string"}
-	switch f.Type {
-	case "number":
-		return obj{"type": "number"}
-	case "bool":
-		return obj{"type": "boolean"}
-	case "json":
-		return obj{}
-	case "geoPoint":
-		return obj{"type": "object", "properties": obj{"lon": obj{"type": "number"}, "lat": obj{"type": "number"}}}
-	case "select":
-		if o, ok := f.Options.(*schema.SelectOptions); ok && len(o.Values) > 0 {
-			vals := append([]string{}, o.Values...)
-			if !many {
-				vals = append(vals, "")
-			}
-			item = obj{"type": "string", "enum": vals}
-		}
-	}
-	if many {
-		return obj{"type": "array", "items": item}
-	}
-	return item
 }
