@@ -151,7 +151,16 @@ func Document(snap *store.Schema, version string) obj {
 			"id": str, "name": str, "type": obj{"type": "string", "enum": []string{"base", "auth", "view"}},
 			"system": boolean, "fields": arrayOf(anyObj), "indexes": arrayOf(str),
 			"listRule": nullableStr, "viewRule": nullableStr, "createRule": nullableStr, "updateRule": nullableStr, "deleteRule": nullableStr,
+			"authRule": nullableStr, "manageRule": nullableStr, "viewQuery": str,
 		}, "id", "name", "type", "fields"),
+		// A collection to create: the server makes the id when none is
+		// given, and the fields may be left out (the defaults).
+		"CollectionCreate": object(obj{
+			"id": str, "name": str, "type": obj{"type": "string", "enum": []string{"base", "auth", "view"}},
+			"fields": arrayOf(anyObj), "indexes": arrayOf(str),
+			"listRule": nullableStr, "viewRule": nullableStr, "createRule": nullableStr, "updateRule": nullableStr, "deleteRule": nullableStr,
+			"authRule": nullableStr, "manageRule": nullableStr, "viewQuery": str,
+		}, "name"),
 	}
 	list := append([]*schema.Collection(nil), snap.Collections()...)
 	sort.Slice(list, func(i, j int) bool { return list[i].Name < list[j].Name })

@@ -24,7 +24,7 @@ func addAdminPaths(paths obj, schemas obj) {
 		"get": op("collections", "List collections (superusers)", []any{query("page", "integer", "Page number."), query("perPage", "integer", "Per page."),
 			query("sort", "string", "Sort."), query("filter", "string", "name, type, id or system compared with =, != or ~, joined by &&."), query("skipTotal", "boolean", "Skip counting.")},
 			nil, withErrors(response("A page of collections.", page(ref("Collection"))), "400", su, "403")),
-		"post": op("collections", "Create a collection (superusers)", nil, jsonBody(ref("Collection")), withErrors(response("The collection.", ref("Collection")), "400", su, "403")),
+		"post": op("collections", "Create a collection (superusers)", nil, jsonBody(ref("CollectionCreate")), withErrors(response("The collection.", ref("Collection")), "400", su, "403")),
 	}
 	paths["/api/collections/import"] = obj{"put": op("collections", "Replace or merge the collections (superusers)", nil,
 		jsonBody(object(obj{"collections": arrayOf(ref("Collection")), "deleteMissing": boolean}, "collections")), noContent("Imported.", "400", su, "403"))}

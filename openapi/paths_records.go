@@ -52,6 +52,11 @@ func addRecordPaths(paths obj, base string, params []any, tag, rec, create, upda
 		one["delete"] = op(tag, "Delete a record (delete rule)", nil, nil, noContent("Deleted.", "400", "403", "404"))
 	}
 	paths[base+"/records/{id}"] = withParams(append(append([]any{}, params...), path("id")), one)
+	// A guest's public read may come from the public cache (SQLite), with
+	// an ETag that If-None-Match can name.
+	for _, get := range []obj{coll["get"].(obj), one["get"].(obj)} {
+		get["responses"].(obj)["304"] = obj{"description": "Not modified: the ETag named in If-None-Match is still current."}
+	}
 }
 
 // addAuthPaths adds the operations of an auth collection that answer
