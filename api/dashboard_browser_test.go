@@ -303,7 +303,7 @@ func TestDashboardBrowser(t *testing.T) {
 		}
 
 		// 4. A record with a file upload.
-		_, ann := ta.signUp("ann@example.com")
+		annID, ann := ta.signUp("ann@example.com")
 		d.click("button", "New record")
 		d.find("heading", "New posts record", 0)
 		d.fill("title", "Hello from the browser")
@@ -1013,6 +1013,82 @@ func TestDashboardBrowser(t *testing.T) {
 		d.waitText("Cron __pbLogsCleanup__ queued to run now.")
 		d.find("heading", "Recent jobs", 0)
 		d.shot("crons")
+
+		// 12. Impersonate: on a user's record the superuser issues a token
+		// that acts as that user, shown once and never stored; with it, a
+		// collection whose list rule is owner = @request.auth.id lists only
+		// her records, and it cannot be refreshed. An empty duration is the
+		// collection's auth token duration (3600 s since 7b).
+		bobID, _ := ta.signUp("bob@example.com")
+		ta.createCollection(map[string]any{"name": "notes", "type": "base",
+			"listRule": "owner = @request.auth.id", "viewRule": "owner = @request.auth.id",
+			"fields": []map[string]any{{"name": "text", "type": "text"},
+				{"name": "owner", "type": "relation", "collectionId": "_pb_users_auth_", "maxSelect": 1}}})
+		ta.create("notes", map[string]any{"text": "ann's first note", "owner": annID})
+		ta.create("notes", map[string]any{"text": "ann's second note", "owner": annID})
+		ta.create("notes", map[string]any{"text": "bob's note", "owner": bobID})
+		d.click("button", "users auth")
+		d.find("heading", "users auth collection", 0)
+		d.click("button", "Open "+annID)
+		d.find("heading", "Edit users record", 0)
+		d.click("button", "Impersonate")
+		d.find("heading", "Impersonate ann@example.com", 0)
+		d.waitText("Empty: the collection's auth token duration (3600 s).")
+		d.shot("impersonate-dialog")
+		d.click("button", "Issue token")
+		d.waitText("It cannot be refreshed")
+		impToken := eval[string](d, "impersonation token", `__find('label', 'Impersonation token')[0]?.value || ''`)
+		d.click("button", "Copy")
+		if err := d.poll("copied", `/Token copied\.|Copy failed/.test(document.querySelector('dialog[open] [role=status]')?.textContent || '')`); err != nil {
+			t.Errorf("Copy showed no outcome: %v\n%s", err, d.text())
+		}
+		d.shot("impersonate-token")
+		if impToken == "" || impToken == ta.su {
+			t.Fatalf("impersonation token field shows %q", impToken)
+		}
+		claims := jwtClaims(t, impToken)
+		if claims["id"] != annID || claims["refreshable"] != false || claims["exp"].(float64)-claims["iat"].(float64) != 3600 {
+			t.Errorf("impersonation token claims %v: want ann's, not refreshable, 3600 s", claims)
+		}
+		var notes struct {
+			TotalItems int              `json:"totalItems"`
+			Items      []map[string]any `json:"items"`
+		}
+		ta.mustJSON("GET", "/api/collections/notes/records?sort=text", nil, impToken, 200, &notes)
+		if notes.TotalItems != 2 || len(notes.Items) != 2 || notes.Items[0]["text"] != "ann's first note" || notes.Items[1]["text"] != "ann's second note" {
+			t.Errorf("as ann (impersonated), notes lists %d: %v; want only ann's two", notes.TotalItems, notes.Items)
+		}
+		if st, body := ta.do("POST", "/api/collections/users/auth-refresh", nil, impToken); st != 403 {
+			t.Errorf("the impersonation token was refreshed: %d %s", st, body)
+		}
+		// Never stored, never in a URL; the superuser stays signed in as
+		// themselves.
+		if leaked := eval[bool](d, "token storage", fmt.Sprintf(`[localStorage, sessionStorage].some((s) => Object.keys(s).some((k) => (s.getItem(k) || '').includes(%q)))
+		  || location.href.includes(%q) || performance.getEntriesByType('resource').some((e) => e.name.includes(%q))
+		  || document.cookie.includes(%q)`, impToken, impToken, impToken, impToken)); leaked {
+			t.Errorf("the impersonation token is stored or in a URL")
+		}
+		if who := eval[string](d, "signed in as", `JSON.parse(localStorage.getItem('pocketbase_auth') || '{}').record?.email || ''`); who != "owner@example.com" {
+			t.Errorf("after impersonating, the dashboard is signed in as %q", who)
+		}
+		d.click("button", "Done")
+		if eval[bool](d, "token gone", fmt.Sprintf(`document.documentElement.outerHTML.includes(%q)`, impToken)) {
+			t.Errorf("the impersonation token is still on the page after Done")
+		}
+		// A chosen duration.
+		d.click("button", "Impersonate")
+		d.fill("Token duration (seconds)", "90")
+		d.click("button", "Issue token")
+		d.waitText("It cannot be refreshed")
+		impToken = eval[string](d, "impersonation token", `__find('label', 'Impersonation token')[0]?.value || ''`)
+		if claims := jwtClaims(t, impToken); claims["id"] != annID || claims["exp"].(float64)-claims["iat"].(float64) != 90 {
+			t.Errorf("impersonation token for 90 s: claims %v", claims)
+		}
+		d.shot("impersonate-90s")
+		d.click("button", "Done")
+		d.click("button", "Close")
+		d.find("heading", "users auth collection", 0)
+		d.shot("impersonate-done")
 
 		for _, e := range problems() {
 			// 400s the page showed on purpose are logged by the browser.

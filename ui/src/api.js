@@ -2,7 +2,7 @@
 // pocketbase SDK (so the dashboard doubles as a compatibility test). The
 // superuser token lives in the SDK's authStore (localStorage), never in a
 // URL.
-import PocketBase from 'pocketbase'
+import PocketBase, { getTokenPayload } from 'pocketbase'
 
 // The API sits at the root the dashboard is served under (…/_/ → …/).
 function apiRoot() {
@@ -79,15 +79,31 @@ export function batchCreate(coll, bodies) {
   return batch.send()
 }
 
-// Rule preview: the superuser impersonates an auth record (a short-lived,
-// non-refreshable token in a separate client, never stored) and lists a
-// collection as that user, so the SAVED list rule applies.
+// impersonate has the superuser issue a non-refreshable auth token for
+// an auth record (POST /api/collections/{c}/impersonate/{id}; duration in
+// seconds, undefined for the collection's auth token duration). The SDK
+// returns a separate client holding the token in a memory-only auth store:
+// never saved (not in localStorage) and never put in a URL.
+export async function impersonate(authColl, recordId, duration) {
+  const client = await pb.collection(authColl).impersonate(recordId, duration)
+  client.autoCancellation(false)
+  return client
+}
+
+// tokenExpiry is when a token expires, as "2026-12-04 19:00:00 UTC".
+export function tokenExpiry(token) {
+  const exp = getTokenPayload(token).exp
+  return exp ? new Date(exp * 1000).toISOString().replace('T', ' ').slice(0, 19) + ' UTC' : 'it expires'
+}
+
+// Rule preview: the superuser impersonates an auth record (a 5-minute
+// token) and lists a collection as that user, so the SAVED list rule
+// applies.
 export const findAuthRecords = (coll, q) => pb.collection(coll).getList(1, 10, {
   filter: q ? pb.filter('email ~ {:q}', { q }) : '', sort: 'email', skipTotal: true,
 })
 export async function listAs(authColl, recordId, coll, perPage = 5) {
-  const client = await pb.collection(authColl).impersonate(recordId, 300)
-  client.autoCancellation(false)
+  const client = await impersonate(authColl, recordId, 300)
   return client.collection(coll).getList(1, perPage)
 }
 

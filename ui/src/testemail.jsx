@@ -44,7 +44,7 @@ export function TestEmail({ template, collection, label }) {
         <Dialog title={name} onClose={() => setOpen(false)}>
           <div>
             <p class="hint">The server renders this kind of email with sample values and sends it through the <strong>saved</strong> mail settings (with SMTP off it lands in the dev mailbox).
-              {collection && ' It uses the built-in template: a custom subject or body is not applied to test emails.'}</p>
+              {collection && ' It uses this collection\'s saved template: save the collection first to test an edited subject or body.'}</p>
             {!template && (
               <Field label="Email template">{(id) => (
                 <select id={id} value={kind} onChange={(ev) => setKind(ev.currentTarget.value)}>

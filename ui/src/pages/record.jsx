@@ -4,6 +4,7 @@ import { byId } from '../state.js'
 import { Field, Check, Dialog, ErrorText } from '../widgets.jsx'
 import { CodeField } from '../code.jsx'
 import { preview } from '../schema.js'
+import { ImpersonateDialog } from '../impersonate.jsx'
 
 // editable fields: autodates are set by the server, the token key is
 // internal, and the id can only be chosen on create.
@@ -37,6 +38,7 @@ export function RecordPanel({ c, record, onClose, onSaved }) {
   const [progress, setProgress] = useState(null)
   const [busy, setBusy] = useState(false)
   const [askDelete, setAskDelete] = useState(false)
+  const [impersonating, setImpersonating] = useState(false)
   const titleId = useId()
   const panel = useRef(null)
   const set = (name, v) => setVals((p) => ({ ...p, [name]: v }))
@@ -128,10 +130,12 @@ export function RecordPanel({ c, record, onClose, onSaved }) {
         {!readOnly && (
           <div class="row actions">
             <button class="primary" type="submit" disabled={busy}>{isNew ? 'Create' : 'Save'}</button>
+            {!isNew && c.type === 'auth' && <button type="button" onClick={() => setImpersonating(true)}>Impersonate</button>}
             {!isNew && <button type="button" class="danger" onClick={() => setAskDelete(true)}>Delete record</button>}
           </div>
         )}
       </form>
+      {impersonating && <ImpersonateDialog c={c} record={record} onClose={() => setImpersonating(false)} />}
       {askDelete && (
         <Dialog title="Delete this record?" onClose={() => setAskDelete(false)}>
           <p>Record {record.id} is deleted for good.</p>
