@@ -159,6 +159,9 @@ type App struct {
 	// retention loop.
 	logs      *logs.Store
 	stopPrune context.CancelFunc
+	// fileStore decides the storage of files and backups from the
+	// settings (app_files.go).
+	fileStore *fileStorage
 }
 
 // New opens the database (migrating it) and builds the HTTP API.
@@ -228,14 +231,23 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		MaxBodyBytes: cfg.MaxBodyBytes, BcryptCost: cfg.BcryptCost, Pprof: cfg.Pprof, Version: Version,
 		MetricsToken:       cfg.MetricsToken,
 		MaxRecordBodyBytes: cfg.MaxRecordBodyBytes, MaxAuthBodyBytes: cfg.MaxAuthBodyBytes, MaxAdminBodyBytes: cfg.MaxAdminBodyBytes,
-		Files:  fileStore,
+		Files: fileStore.st, Backups: fileStore.backupStorage(),
 		Sealer: sealer, RateLimitStore: limits, DisableRateLimits: cfg.DisableRateLimits,
 		RealtimeBus: bus, RealtimeIdleTimeout: cfg.RealtimeIdleTimeout,
 		RecordHooks: hooks, AuthHooks: hooks, Logs: logStore,
 	})
 	// GraphQL is a second transport over the same services and callers.
 	srv.Handle("/api/graphql", gql.New(gql.Config{Server: srv, Store: st, Settings: srv.Settings, Log: log}))
-	srv.SetSettingsCheck(checkBackupSchedule)
+	srv.SetSettingsCheck(func(set *settings.Settings) error {
+		if err := checkBackupSchedule(set); err != nil {
+			return err
+		}
+		return fileStore.checkSettings(set)
+	})
+	// settings.s3 and backups.s3 switch the storages of files and backups
+	// on every instance (app_files.go); its log lines go to the app's log.
+	fileStore.log = log
+	srv.OnSettingsApplied(fileStore.applySettings)
 	srv.Handle("GET /api/openapi.json", openapi.Handler(st, Version))
 	docs := openapi.DocsHandler()
 	srv.Handle("GET /api/docs", docs)
@@ -251,7 +263,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.stopPrune = func() {}
 	a.migrations = newMigrations(a)
 	a.bindCollectionHooks()
-	a.files = fileStore
+	a.files = fileStore.st
+	a.fileStore = fileStore
 	if redisClient != nil {
 		a.redis = redisClient
 	}

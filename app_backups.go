@@ -43,7 +43,7 @@ func (a *App) scheduledBackup(ctx context.Context) error {
 	if !sched.Matches(now) {
 		return nil
 	}
-	svc := &backup.Service{Store: a.store, Files: a.files, Version: Version}
+	svc := &backup.Service{Store: a.store, Files: a.files, Archives: a.fileStore.backupStorage(), Version: Version}
 	name, err := svc.Create(ctx, autoBackupPrefix+backup.DefaultName(now))
 	if err != nil {
 		return err

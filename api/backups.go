@@ -11,20 +11,30 @@ import (
 	"github.com/plinthdev/plinth/schema"
 )
 
-// The backups API, PocketBase's: archives (see package backup) kept in the
-// file storage under backup.Prefix, for superusers.
+// The backups API, PocketBase's: archives (see package backup) kept under
+// backup.Prefix in the backups storage (backups.s3) or the file storage,
+// for superusers.
 
 func (s *Server) backupRoutes(mux *http.ServeMux) {
 	if s.cfg.Files == nil {
 		return
 	}
-	s.backups = &backup.Service{Store: s.store, Files: s.cfg.Files, Version: s.cfg.Version}
+	s.backups = &backup.Service{Store: s.store, Files: s.cfg.Files, Archives: s.backupStorage(), Version: s.cfg.Version}
 	mux.Handle("GET /api/backups", s.superusersOnly(s.listBackups))
 	mux.Handle("POST /api/backups", s.withBodyLimits(s.authLimits, s.superusersOnly(s.createBackup)))
 	mux.Handle("POST /api/backups/upload", s.withBodyLimits(s.uploadLimits, s.superusersOnly(s.uploadBackup)))
 	mux.Handle("GET /api/backups/{key}", s.handle(s.downloadBackup))
 	mux.Handle("DELETE /api/backups/{key}", s.superusersOnly(s.deleteBackup))
 	mux.Handle("POST /api/backups/{key}/restore", s.superusersOnly(s.restoreBackup))
+}
+
+// backupStorage is where backup archives are kept: Config.Backups, else
+// the file storage.
+func (s *Server) backupStorage() files.Storage {
+	if s.cfg.Backups != nil {
+		return s.cfg.Backups
+	}
+	return s.cfg.Files
 }
 
 // uploadLimits take a whole archive (MaxBodyBytes) as one file part.
@@ -97,7 +107,7 @@ func (s *Server) downloadBackup(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return notFound()
 	}
-	err = files.Serve(w, r, s.cfg.Files, k, files.ServeOptions{Download: true, Name: name, CacheControl: "private, no-store"})
+	err = files.Serve(w, r, s.backupStorage(), k, files.ServeOptions{Download: true, Name: name, CacheControl: "private, no-store"})
 	if errors.Is(err, files.ErrNotFound) {
 		return notFound()
 	}

@@ -73,6 +73,9 @@ type Config struct {
 	// Files stores the files of file fields (nil: uploads are refused and
 	// file URLs answer 404). The server does not close it.
 	Files files.Storage
+	// Backups keeps the backup archives (PocketBase's backups.s3); nil
+	// keeps them in Files. The server does not close it.
+	Backups files.Storage
 	// RealtimeBus carries realtime events between instances (nil: this
 	// instance only).
 	RealtimeBus realtime.Bus

@@ -47,6 +47,9 @@ type system struct {
 	// mailQueue, when set (SetMailQueue), carries SMTP emails of the auth
 	// flows through the job queue.
 	mailQueue func(ctx context.Context, m *mailer.Message) error
+	// onApplied, when set (OnSettingsApplied), learns of settings made
+	// live.
+	onApplied func(*settings.Settings)
 }
 
 // liveSettings are the settings in force and the objects built from them.
@@ -117,27 +120,66 @@ func (s *Server) applyStored(stored string) error {
 	if err != nil {
 		return err
 	}
-	if pw := set.SMTP.Password; strings.HasPrefix(pw, sealedPrefix) {
-		plain, err := s.sys.sealer.Open(strings.TrimPrefix(pw, sealedPrefix), []byte("settings/smtp.password"))
-		if err != nil {
-			// Start anyway: a superuser can set the password again.
-			s.log.Error("settings: cannot open the stored SMTP password (was the encryption key changed?); set it again", "err", err)
+	for _, sec := range settingsSecrets(set) {
+		if !strings.HasPrefix(*sec.value, sealedPrefix) {
+			continue
 		}
-		set.SMTP.Password = string(plain)
+		plain, err := s.sys.sealer.Open(strings.TrimPrefix(*sec.value, sealedPrefix), []byte(sec.aad))
+		if err != nil {
+			// Start anyway: a superuser can set the secret again.
+			s.log.Error("settings: cannot open the stored "+sec.name+" (was the encryption key changed?); set it again", "err", err)
+		}
+		*sec.value = string(plain)
 	}
 	s.sys.live.Store(s.buildLive(set, stored))
+	s.settingsApplied(set)
 	return nil
 }
 
-// saveSettings stores set (its SMTP password sealed) and makes it live.
+// settingsSecret is a secret of the settings, stored sealed: its
+// additional data binds the sealed value to its place.
+type settingsSecret struct {
+	name, aad string
+	value     *string
+}
+
+// settingsSecrets are the secrets of set that are stored sealed and never
+// returned.
+func settingsSecrets(set *settings.Settings) []settingsSecret {
+	return []settingsSecret{
+		{"SMTP password", "settings/smtp.password", &set.SMTP.Password},
+		{"S3 secret", "settings/s3.secret", &set.S3.Secret},
+		{"backups S3 secret", "settings/backups.s3.secret", &set.Backups.S3.Secret},
+	}
+}
+
+// settingsApplied runs the hook of OnSettingsApplied.
+func (s *Server) settingsApplied(set *settings.Settings) {
+	if s.sys.onApplied != nil {
+		s.sys.onApplied(set.Clone())
+	}
+}
+
+// OnSettingsApplied sets fn to run each time settings become live: when
+// they are loaded, saved, or read again after another instance sharing
+// the database changed them (within settingsTTL). fn gets the settings
+// with their secrets in clear, for what other packages build from them
+// (the file storage); it runs on the goroutine that applied them, so it
+// must be quick. Call it before LoadSettings.
+func (s *Server) OnSettingsApplied(fn func(*settings.Settings)) { s.sys.onApplied = fn }
+
+// saveSettings stores set (its secrets sealed) and makes it live.
 func (s *Server) saveSettings(ctx context.Context, set *settings.Settings) error {
 	toStore := set.Clone()
-	if pw := toStore.SMTP.Password; pw != "" {
-		sealed, err := s.sys.sealer.Seal([]byte(pw), []byte("settings/smtp.password"))
+	for _, sec := range settingsSecrets(toStore) {
+		if *sec.value == "" {
+			continue
+		}
+		sealed, err := s.sys.sealer.Seal([]byte(*sec.value), []byte(sec.aad))
 		if err != nil {
 			return err
 		}
-		toStore.SMTP.Password = sealedPrefix + sealed
+		*sec.value = sealedPrefix + sealed
 	}
 	data, err := json.Marshal(toStore)
 	if err != nil {
@@ -147,6 +189,7 @@ func (s *Server) saveSettings(ctx context.Context, set *settings.Settings) error
 		return err
 	}
 	s.sys.live.Store(s.buildLive(set, string(data)))
+	s.settingsApplied(set)
 	return nil
 }
 

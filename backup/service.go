@@ -39,12 +39,25 @@ type Info struct {
 	Modified string `json:"modified"`
 }
 
-// Service keeps archives in the file storage: made from the store, uploaded,
-// listed, read back and deleted.
+// Service keeps archives in the file storage (or in Archives): made from
+// the store, uploaded, listed, read back and deleted.
 type Service struct {
-	Store   *store.Store
-	Files   files.Storage
-	Version string
+	Store *store.Store
+	// Files is the storage of file fields: what an archive includes and
+	// a restore puts back.
+	Files files.Storage
+	// Archives is where archives are kept, under Prefix (PocketBase's
+	// backups.s3); nil keeps them in Files.
+	Archives files.Storage
+	Version  string
+}
+
+// archives is where the archives are kept.
+func (s *Service) archives() files.Storage {
+	if s.Archives != nil {
+		return s.Archives
+	}
+	return s.Files
 }
 
 // Key is the storage key of the archive name, or ErrInvalidName.
@@ -66,7 +79,7 @@ func DefaultName(t time.Time) string {
 // List returns the stored archives, newest first.
 func (s *Service) List(ctx context.Context) ([]Info, error) {
 	out := []Info{}
-	err := s.Files.List(ctx, Prefix, func(a files.Attributes) error {
+	err := s.archives().List(ctx, Prefix, func(a files.Attributes) error {
 		name := strings.TrimPrefix(a.Key, Prefix+"/")
 		if namePattern.MatchString(name) {
 			out = append(out, Info{Key: name, Size: a.Size, Modified: a.ModTime.UTC().Format("2006-01-02 15:04:05.000Z")})
@@ -93,7 +106,7 @@ func (s *Service) Create(ctx context.Context, name string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if ok, err := s.Files.Exists(ctx, k); err != nil {
+	if ok, err := s.archives().Exists(ctx, k); err != nil {
 		return "", err
 	} else if ok {
 		return "", ErrExists
@@ -114,7 +127,7 @@ func (s *Service) Create(ctx context.Context, name string) (string, error) {
 	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
 		return "", err
 	}
-	if err := s.Files.Put(ctx, k, tmp, size, "application/zip"); err != nil {
+	if err := s.archives().Put(ctx, k, tmp, size, "application/zip"); err != nil {
 		return "", fmt.Errorf("backup: store %s: %w", name, err)
 	}
 	return name, nil
@@ -130,12 +143,12 @@ func (s *Service) Upload(ctx context.Context, name string, r io.ReaderAt, size i
 	if _, err := ReadManifest(r, size); err != nil {
 		return err
 	}
-	if ok, err := s.Files.Exists(ctx, k); err != nil {
+	if ok, err := s.archives().Exists(ctx, k); err != nil {
 		return err
 	} else if ok {
 		return ErrExists
 	}
-	return s.Files.Put(ctx, k, io.NewSectionReader(r, 0, size), size, "application/zip")
+	return s.archives().Put(ctx, k, io.NewSectionReader(r, 0, size), size, "application/zip")
 }
 
 // Open returns a stored archive for reading; the caller closes it.
@@ -144,7 +157,7 @@ func (s *Service) Open(ctx context.Context, name string) (*files.Object, error) 
 	if err != nil {
 		return nil, ErrNotFound
 	}
-	obj, err := s.Files.Open(ctx, k)
+	obj, err := s.archives().Open(ctx, k)
 	if errors.Is(err, files.ErrNotFound) {
 		return nil, ErrNotFound
 	}
@@ -157,12 +170,12 @@ func (s *Service) Delete(ctx context.Context, name string) error {
 	if err != nil {
 		return ErrNotFound
 	}
-	if ok, err := s.Files.Exists(ctx, k); err != nil {
+	if ok, err := s.archives().Exists(ctx, k); err != nil {
 		return err
 	} else if !ok {
 		return ErrNotFound
 	}
-	return s.Files.Delete(ctx, k)
+	return s.archives().Delete(ctx, k)
 }
 
 // Prune keeps the keep newest archives whose names start with prefix

@@ -35,11 +35,32 @@ type Settings struct {
 	// ranges from which superuser tokens are accepted (PocketBase's
 	// setting): from anywhere else a superuser is treated as a guest.
 	SuperuserIPs []string `json:"superuserIPs"`
-	// Backups holds PocketBase's backup schedule (cron, cronMaxKeep); it
-	// is stored for the backups API.
+	// Backups holds PocketBase's backup schedule (cron, cronMaxKeep) and
+	// bucket (s3); it is stored for the backups API.
 	Backups Backups `json:"backups"`
 	// GraphQL limits the GraphQL API (/api/graphql).
 	GraphQL GraphQL `json:"graphql"`
+	// S3 is PocketBase's file storage setting: when Enabled, the files of
+	// file fields go to this bucket instead of <DataDir>/storage. A
+	// bucket configured at start-up (plinth.Config.S3, PLINTH_S3_*)
+	// takes precedence over it (docs/files.md).
+	S3 S3 `json:"s3"`
+}
+
+// S3 is an S3-compatible bucket in PocketBase's shape (settings.s3 and
+// settings.backups.s3).
+type S3 struct {
+	Enabled bool   `json:"enabled"`
+	Bucket  string `json:"bucket"`
+	Region  string `json:"region"`
+	// Endpoint is a URL ("https://s3.eu-west-1.amazonaws.com") or a bare
+	// host[:port], which is reached over https.
+	Endpoint  string `json:"endpoint"`
+	AccessKey string `json:"accessKey"`
+	// Secret is secret, like the SMTP password: never returned by
+	// Public, kept when a PATCH leaves it out, stored sealed.
+	Secret         string `json:"secret,omitempty"`
+	ForcePathStyle bool   `json:"forcePathStyle"`
 }
 
 // GraphQL limits the GraphQL API; zero values mean the defaults.
@@ -72,6 +93,11 @@ type Backups struct {
 	Cron string `json:"cron"`
 	// CronMaxKeep is how many automatic backups to keep (default 3).
 	CronMaxKeep int `json:"cronMaxKeep"`
+	// S3 is PocketBase's bucket for backup archives. It is stored,
+	// validated and returned, but archives still go to the file storage
+	// (under _backups/), wherever settings.s3 or the start-up
+	// configuration puts it.
+	S3 S3 `json:"s3"`
 }
 
 // Logs configures the request and application log (GET /api/logs).
@@ -212,10 +238,13 @@ func (s *Settings) Clone() *Settings {
 	return &c
 }
 
-// Public returns a copy fit for a response: the SMTP password removed.
+// Public returns a copy fit for a response: the SMTP password and the S3
+// secrets removed.
 func (s *Settings) Public() *Settings {
 	c := s.Clone()
 	c.SMTP.Password = ""
+	c.S3.Secret = ""
+	c.Backups.S3.Secret = ""
 	return c
 }
 
@@ -482,10 +511,43 @@ func (s *Settings) Validate() error {
 	if err := checkIPList(s.SuperuserIPs); err != nil {
 		errs["superuserIPs"] = err
 	}
+	backups := schema.Errors{}
 	if s.Backups.CronMaxKeep < 1 {
-		errs["backups"] = schema.Errors{"cronMaxKeep": schema.NewFieldError("validation_min_greater_equal_than_required", "Must be at least 1.")}
+		backups.Add("cronMaxKeep", schema.NewFieldError("validation_min_greater_equal_than_required", "Must be at least 1."))
+	}
+	if e := s.Backups.S3.validate(); len(e) > 0 {
+		backups["s3"] = e
+	}
+	if len(backups) > 0 {
+		errs["backups"] = backups
+	}
+	if e := s.S3.validate(); len(e) > 0 {
+		errs["s3"] = e
 	}
 	return errs.OrNil()
+}
+
+// validate checks a bucket setting: bucket and endpoint are required when
+// it is enabled (region may be empty: the service is asked; empty keys
+// mean anonymous requests). Whether the bucket answers is checked by the
+// caller that uses it.
+func (c S3) validate() schema.Errors {
+	errs := schema.Errors{}
+	for name, v := range map[string]string{"bucket": c.Bucket, "region": c.Region, "endpoint": c.Endpoint, "accessKey": c.AccessKey} {
+		if len(v) > 1024 || hasControl(v) {
+			errs.Add(name, schema.ErrInvalid("Use at most 1024 characters, without line breaks."))
+		}
+	}
+	if !c.Enabled {
+		return errs
+	}
+	if strings.TrimSpace(c.Bucket) == "" {
+		errs.Add("bucket", schema.ErrRequired())
+	}
+	if strings.TrimSpace(c.Endpoint) == "" {
+		errs.Add("endpoint", schema.ErrRequired())
+	}
+	return errs
 }
 
 // SMTPConfig is the mailer configuration of s.SMTP: TLS means implicit

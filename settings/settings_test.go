@@ -190,3 +190,50 @@ func TestTrustedProxyAndExcludedIPs(t *testing.T) {
 		}
 	}
 }
+
+func TestS3(t *testing.T) {
+	t.Parallel()
+	cur := Defaults()
+	next, err := cur.Patch([]byte(`{"s3":{"enabled":true,"bucket":"b","endpoint":"https://s3.example.com","accessKey":"ak","secret":"sk","forcePathStyle":true},"backups":{"s3":{"bucket":"bb","secret":"bsk"}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := next.Validate(); err != nil {
+		t.Fatalf("valid S3 settings: %v", err)
+	}
+	want := S3{Enabled: true, Bucket: "b", Endpoint: "https://s3.example.com", AccessKey: "ak", Secret: "sk", ForcePathStyle: true}
+	if next.S3 != want || next.Backups.S3.Bucket != "bb" || next.Backups.S3.Secret != "bsk" || next.Backups.CronMaxKeep != 3 {
+		t.Errorf("after patch: %+v, backups %+v", next.S3, next.Backups)
+	}
+	// A PATCH that leaves the secrets out keeps them, as the SMTP password.
+	kept, err := next.Patch([]byte(`{"s3":{"region":"eu-west-1"},"backups":{"s3":{"enabled":false}}}`))
+	if err != nil || kept.S3.Secret != "sk" || kept.Backups.S3.Secret != "bsk" || kept.S3.Region != "eu-west-1" {
+		t.Errorf("secrets kept: %v %+v %+v", err, kept.S3, kept.Backups.S3)
+	}
+	data, _ := json.Marshal(next.Public())
+	if strings.Contains(string(data), "sk") || strings.Contains(string(data), `"secret"`) || !strings.Contains(string(data), `"s3":{"enabled":true,"bucket":"b"`) {
+		t.Errorf("public settings show a secret or miss s3: %s", data)
+	}
+	if next.S3.Secret != "sk" {
+		t.Error("Public modified its receiver")
+	}
+
+	for body, want := range map[string]string{
+		`{"s3":{"enabled":true}}`:                            `{"s3":{"bucket":{"code":"validation_required"`,
+		`{"s3":{"enabled":true,"bucket":"b"}}`:               `{"s3":{"endpoint":{"code":"validation_required"`,
+		`{"backups":{"s3":{"enabled":true,"endpoint":"x"}}}`: `{"backups":{"s3":{"bucket":{"code":"validation_required"`,
+		`{"s3":{"bucket":"a\nb"}}`:                           `{"s3":{"bucket":{"code":"validation_invalid_value"`,
+	} {
+		next, err := cur.Patch([]byte(body))
+		if err == nil {
+			err = next.Validate()
+		}
+		data, _ := json.Marshal(err)
+		if err == nil || !strings.HasPrefix(string(data), want) {
+			t.Errorf("%s: %s, want %s...", body, data, want)
+		}
+	}
+	if _, err := cur.Patch([]byte(`{"s3":{"bucket":"b","prefix":"x"}}`)); err == nil {
+		t.Error("an unknown s3 key is accepted")
+	}
+}

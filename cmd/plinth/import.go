@@ -63,8 +63,9 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 
 // importSettings moves PocketBase's settings in through the settings API,
 // which checks them and seals the SMTP password. Keys Plinth has no
-// setting for (S3 in the settings, say) are left out and named; a
-// section the API refuses is named, and the others still apply.
+// setting for (meta.hideControls, say) are left out and named; a
+// section the API refuses (an s3 bucket that does not answer) is named,
+// and the others still apply.
 func importSettings(ctx context.Context, app *plinth.App, dir string) string {
 	raw, err := pbimport.Settings(ctx, dir)
 	if err != nil {
