@@ -107,6 +107,11 @@ type Config struct {
 	// DisableRateLimits turns off request rate limits and failed-login
 	// throttling, whatever the settings say (tests and benchmarks only).
 	DisableRateLimits bool
+	// DisablePublicCache stops keeping guests' answers to public record
+	// reads in memory until the next write. The cache is only ever on for
+	// SQLite, where this process is the database's only writer; turn it
+	// off when something else writes to data.db while Plinth runs.
+	DisablePublicCache bool
 	// NATSURL (nats://...) carries realtime events between instances.
 	// Empty: PostgreSQL LISTEN/NOTIFY on PostgreSQL, none on SQLite.
 	NATSURL string
@@ -235,6 +240,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		Sealer: sealer, RateLimitStore: limits, DisableRateLimits: cfg.DisableRateLimits,
 		RealtimeBus: bus, RealtimeIdleTimeout: cfg.RealtimeIdleTimeout,
 		RecordHooks: hooks, AuthHooks: hooks, Logs: logStore,
+		PublicCache: cfg.DatabaseURL == "" && !cfg.DisablePublicCache,
 	})
 	// GraphQL is a second transport over the same services and callers.
 	srv.Handle("/api/graphql", gql.New(gql.Config{Server: srv, Store: st, Settings: srv.Settings, Log: log}))

@@ -278,6 +278,11 @@ func (h *appHooks) AfterWrite(ctx context.Context, e *record.WriteEvent) {
 	}
 }
 
+// HasReadHooks reports whether any OnRecordsRead handler is bound: the
+// API then serves no read from its public cache, since a handler may
+// change an answer per caller.
+func (h *appHooks) HasReadHooks() bool { return h.read.Len() > 0 }
+
 // AfterRead implements record.Hooks.
 func (h *appHooks) AfterRead(ctx context.Context, caller *record.Caller, c *schema.Collection, records []*schema.Record) error {
 	if h.read.Len() == 0 {

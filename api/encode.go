@@ -88,7 +88,14 @@ func putBuf(bp *[]byte, buf []byte) {
 
 func writePage(w http.ResponseWriter, page *store.Page, pageNo, perPage int, o encodeOptions) {
 	bp := bufPool.Get().(*[]byte)
-	buf := (*bp)[:0]
+	buf := appendPage((*bp)[:0], page, pageNo, perPage, o)
+	writeRaw(w, http.StatusOK, buf)
+	putBuf(bp, buf)
+}
+
+// appendPage appends a list answer ({page, perPage, totalItems,
+// totalPages, items}) to buf.
+func appendPage(buf []byte, page *store.Page, pageNo, perPage int, o encodeOptions) []byte {
 	total, totalPages := page.TotalItems, -1
 	if total >= 0 {
 		totalPages = (total + perPage - 1) / perPage
@@ -109,7 +116,5 @@ func writePage(w http.ResponseWriter, page *store.Page, pageNo, perPage int, o e
 		}
 		buf = r.AppendJSON(buf, eo)
 	}
-	buf = append(buf, "]}"...)
-	writeRaw(w, http.StatusOK, buf)
-	putBuf(bp, buf)
+	return append(buf, "]}"...)
 }

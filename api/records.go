@@ -44,6 +44,11 @@ func (s *Server) listRecords(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	key, cacheable := s.publicCacheKey(r, c, c.ListRule)
+	if cacheable && s.cache.serve(w, r, key) {
+		return nil
+	}
+	gen := s.cache.generation()
 	cl := s.caller(r, nil)
 	result, err := s.records.List(r.Context(), cl, c, record.ListParams{
 		Filter: q.Get("filter"), Sort: q.Get("sort"), Page: page, PerPage: perPage, SkipTotal: boolParam(r, "skipTotal"),
@@ -53,6 +58,13 @@ func (s *Server) listRecords(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err := s.records.Expand(r.Context(), cl, c, result.Items, ro.expand); err != nil {
 		return err
+	}
+	if cacheable {
+		bp := bufPool.Get().(*[]byte)
+		buf := appendPage((*bp)[:0], result, page, perPage, ro.enc)
+		writeCached(w, r, s.cache.store(key, gen, buf))
+		putBuf(bp, buf)
+		return nil
 	}
 	writePage(w, result, page, perPage, ro.enc)
 	return nil
@@ -101,6 +113,11 @@ func (s *Server) viewRecord(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	key, cacheable := s.publicCacheKey(r, c, c.ViewRule)
+	if cacheable && s.cache.serve(w, r, key) {
+		return nil
+	}
+	gen := s.cache.generation()
 	cl := s.caller(r, nil)
 	rec, err := s.records.View(r.Context(), cl, c, r.PathValue("id"))
 	if err != nil {
@@ -109,8 +126,39 @@ func (s *Server) viewRecord(w http.ResponseWriter, r *http.Request) error {
 	if err := s.records.Expand(r.Context(), cl, c, []*schema.Record{rec}, ro.expand); err != nil {
 		return err
 	}
+	if cacheable {
+		bp := bufPool.Get().(*[]byte)
+		buf := rec.AppendJSON((*bp)[:0], ro.enc.schemaOptions())
+		writeCached(w, r, s.cache.store(key, gen, buf))
+		putBuf(bp, buf)
+		return nil
+	}
 	writeRecord(w, http.StatusOK, rec, ro.enc)
 	return nil
+}
+
+// readHookReporter is implemented by record hooks that can say whether
+// any read hook is bound: such a hook may change an answer per caller,
+// so its reads are never served from the public cache.
+type readHookReporter interface {
+	HasReadHooks() bool
+}
+
+// publicCacheKey is the public cache's key for a read under rule, and
+// whether the read may use the cache.
+func (s *Server) publicCacheKey(r *http.Request, c *schema.Collection, rule *string) (string, bool) {
+	if s.cache == nil {
+		return "", false
+	}
+	if h, ok := s.cfg.RecordHooks.(readHookReporter); s.cfg.RecordHooks != nil && (!ok || h.HasReadHooks()) {
+		s.cache.bypass()
+		return "", false
+	}
+	key, ok := s.cache.key(r, c, rule)
+	if !ok {
+		s.cache.bypass()
+	}
+	return key, ok
 }
 
 // write runs one record write in its own transaction and answers with the

@@ -90,6 +90,10 @@ type Config struct {
 	AuthHooks authflow.Hooks
 	// Logs keeps the request log served by /api/logs (nil: no log).
 	Logs LogStore
+	// PublicCache keeps guests' answers to public record reads in memory
+	// until the next write (respcache.go). Only for an instance that is
+	// its database's only writer: one instance on SQLite.
+	PublicCache bool
 }
 
 // Server is Plinth's HTTP API.
@@ -122,6 +126,8 @@ type Server struct {
 	installer installer
 	// mux routes built-in and custom routes (Handle).
 	mux *http.ServeMux
+	// cache serves repeated public reads (nil: off; respcache.go).
+	cache *publicCache
 }
 
 // New builds the API server. reg receives the HTTP and database metrics.
@@ -153,6 +159,9 @@ func New(st *store.Store, tokens *auth.Tokens, log *slog.Logger, reg *prometheus
 		metrics: newMetrics(reg, st),
 		apiKeys: &apiKeys{store: st},
 		oauth2:  &oauth2Providers{registry: oauth2.NewRegistry(nil)},
+	}
+	if cfg.PublicCache {
+		s.cache = newPublicCache(reg, st.WriteGeneration)
 	}
 	s.initSystem()
 	s.initFiles()

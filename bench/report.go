@@ -86,8 +86,12 @@ type HostInfo struct {
 
 // Ratio targets (see docs/benchmarks.md).
 const (
-	readTarget       = 0.70
-	writeTarget      = 0.60
+	readTarget  = 0.70
+	writeTarget = 0.60
+	// cachedTarget is view_repeat's: a repeated public read served from
+	// Plinth's public cache against a baseline that queries every time
+	// (SQLite; on PostgreSQL the cache is off and readTarget applies).
+	cachedTarget     = 2.0
 	totalLatencyCap  = 2.0
 	totalCapFromRows = 100000
 	maxErrorRate     = 0.01
@@ -105,6 +109,8 @@ func judge(r *Row) {
 		r.Target = fmt.Sprintf("req/s ≥ %.2f× baseline", writeTarget)
 	case r.Scenario == "list_total" && r.Rows >= totalCapFromRows:
 		r.Target = fmt.Sprintf("p50 ≤ %.1f× baseline", totalLatencyCap)
+	case r.Scenario == "view_repeat" && r.DB == "sqlite":
+		r.Target = fmt.Sprintf("req/s ≥ %.2f× baseline", cachedTarget)
 	default:
 		r.Target = fmt.Sprintf("req/s ≥ %.2f× baseline", readTarget)
 	}
@@ -129,6 +135,8 @@ func judge(r *Row) {
 		ok = r.ThroughputRatio >= writeTarget
 	case r.Scenario == "list_total" && r.Rows >= totalCapFromRows:
 		ok = r.P50Ratio > 0 && r.P50Ratio <= totalLatencyCap
+	case r.Scenario == "view_repeat" && r.DB == "sqlite":
+		ok = r.ThroughputRatio >= cachedTarget
 	}
 	if float64(p.Load.Errors) > maxErrorRate*float64(p.Load.Requests) {
 		ok = false

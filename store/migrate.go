@@ -191,8 +191,17 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	s.writeGen.Add(1)
 	return nil
 }
+
+// WriteGeneration counts the write transactions this store has committed
+// (records, collections, imports, restores), so that a cache of what was
+// read can tell whether anything was written since: read it before the
+// read, and the answer is current while it has not changed. Writes made
+// to the database by anything else (another process, another instance,
+// SQL through DB()) are not counted.
+func (s *Store) WriteGeneration() uint64 { return s.writeGen.Load() }
 
 // rebind rewrites ? placeholders for the dialect. It is only used on fixed
 // SQL written in this package, never on text that holds user input.

@@ -56,6 +56,8 @@ type Store struct {
 	writeStmts stmtCache
 	// onCommit lists the listeners of committed record writes (OnCommit).
 	onCommit atomic.Pointer[[]func([]Change)]
+	// writeGen counts committed write transactions (WriteGeneration).
+	writeGen atomic.Uint64
 	// beforeCommitFns lists the OnBeforeCommit listeners.
 	beforeCommitFns atomic.Pointer[[]func(context.Context, *Tx, []Change) error]
 	// onSchemaChange lists the listeners of local collection changes.

@@ -158,6 +158,7 @@ func (t *Tx) commit(ctx context.Context) error {
 // committed tells the commit listeners and the transaction's AfterCommit
 // functions of a committed transaction.
 func (s *Store) committed(tx *Tx) {
+	s.writeGen.Add(1)
 	if len(tx.changes) > 0 {
 		if fns := s.onCommit.Load(); fns != nil {
 			for _, fn := range *fns {

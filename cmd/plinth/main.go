@@ -199,6 +199,7 @@ func parseFlags(name string, args []string, getenv func(string) string, stderr i
 	fs.StringVar(&cfg.MigrationsDir, "migrations-dir", env("MIGRATIONS_DIR", ""), "directory of the application's migration files; default: migrations next to --dir (PLINTH_MIGRATIONS_DIR)")
 	fs.String("automigrate", env("AUTOMIGRATE", "auto"), "serve: write a migration file for every collection change: auto (on when the migrations directory exists), on or off (PLINTH_AUTOMIGRATE)")
 	rateLimits := fs.String("rate-limits", env("RATE_LIMITS", "on"), "on, or off to disable rate limits and failed-login throttling (tests, benchmarks) (PLINTH_RATE_LIMITS)")
+	publicCache := fs.String("public-cache", env("PUBLIC_CACHE", "on"), "on, or off to stop keeping guests' public record reads in memory until the next write; it is always off on PostgreSQL (PLINTH_PUBLIC_CACHE)")
 	var rest []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -221,6 +222,13 @@ func parseFlags(name string, args []string, getenv func(string) string, stderr i
 		cfg.DisableRateLimits = true
 	default:
 		return cfg, nil, nil, fmt.Errorf("invalid --rate-limits %q: use on or off", *rateLimits)
+	}
+	switch strings.ToLower(*publicCache) {
+	case "on", "true", "1":
+	case "off", "false", "0":
+		cfg.DisablePublicCache = true
+	default:
+		return cfg, nil, nil, fmt.Errorf("invalid --public-cache %q: use on or off", *publicCache)
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
