@@ -197,6 +197,7 @@ func TestImportFromRunningPocketBase(t *testing.T) {
 		t.Cleanup(func() { srv.Close(); app.Close() })
 		var mu sync.Mutex
 		last := map[string][2]int{}
+		start := time.Now()
 		rep, err := pbimport.Import(ctx, app.Store(), app.Files(), dir, func(coll string, done, total int) {
 			mu.Lock()
 			last[coll] = [2]int{done, total}
@@ -205,6 +206,7 @@ func TestImportFromRunningPocketBase(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		t.Logf("imported %d users, %d notes and %d files in %s", rep.Records["users"], rep.Records["notes"], rep.Files, time.Since(start).Round(time.Millisecond))
 		if rep.Records["notes"] != pbNotes || rep.Records["users"] != pbUsers || rep.Files != pbFiles || last["notes"] != [2]int{pbNotes, pbNotes} {
 			t.Fatalf("report %+v, progress %v", rep, last)
 		}
