@@ -111,11 +111,12 @@ func (s *Server) LoadSettings(ctx context.Context) error {
 	if stored == "" {
 		return s.saveSettings(ctx, s.currentSettings().s)
 	}
-	return s.applyStored(stored)
+	return s.applyStored(stored, nil)
 }
 
-// applyStored makes the stored settings JSON live.
-func (s *Server) applyStored(stored string) error {
+// applyStored makes the stored settings JSON live: unconditionally when
+// prev is nil, else only if prev is still the live settings.
+func (s *Server) applyStored(stored string, prev *liveSettings) error {
 	set, err := settings.Parse([]byte(stored))
 	if err != nil {
 		return err
@@ -131,7 +132,12 @@ func (s *Server) applyStored(stored string) error {
 		}
 		*sec.value = string(plain)
 	}
-	s.sys.live.Store(s.buildLive(set, stored))
+	next := s.buildLive(set, stored)
+	if prev == nil {
+		s.sys.live.Store(next)
+	} else if !s.sys.live.CompareAndSwap(prev, next) {
+		return nil
+	}
 	s.settingsApplied(set)
 	return nil
 }
@@ -232,24 +238,32 @@ func (s *Server) currentSettings() *liveSettings {
 			defer s.sys.refreshing.Store(false)
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
+			before := s.sys.live.Load()
 			stored, err := s.store.Param(ctx, settingsParam)
 			if err != nil {
 				s.log.Warn("settings: refresh failed", "err", err)
 				return
 			}
-			cur := s.sys.live.Load()
-			if stored == cur.stored || stored == "" {
-				next := *cur
-				next.at = time.Now()
-				s.sys.live.CompareAndSwap(cur, &next)
-				return
-			}
-			if err := s.applyStored(stored); err != nil {
-				s.log.Error("settings: refresh failed", "err", err)
-			}
+			s.refreshFrom(before, stored)
 		}()
 	}
 	return l
+}
+
+// refreshFrom makes stored, read from the database while before was
+// live, the live settings, unless they changed in the meantime: a save
+// on this instance between the read and now is newer than what was read,
+// and must not be undone by it (the next refresh reads again).
+func (s *Server) refreshFrom(before *liveSettings, stored string) {
+	if stored == before.stored || stored == "" {
+		next := *before
+		next.at = time.Now()
+		s.sys.live.CompareAndSwap(before, &next)
+		return
+	}
+	if err := s.applyStored(stored, before); err != nil {
+		s.log.Error("settings: refresh failed", "err", err)
+	}
 }
 
 // Close waits (up to timeout) for background work: emails being sent and
