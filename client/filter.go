@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/plinthdev/plinth/filter"
 )
 
 // Filter binds params into expr, replacing each placeholder {:name} with
@@ -69,7 +71,7 @@ func literal(v any) (string, error) {
 	case nil:
 		return "null", nil
 	case string:
-		return quote(x), nil
+		return filter.Quote(x), nil
 	case bool:
 		return strconv.FormatBool(x), nil
 	case int:
@@ -81,12 +83,12 @@ func literal(v any) (string, error) {
 	case float32:
 		return formatFloat(float64(x))
 	case time.Time:
-		return quote(x.UTC().Format(DateLayout)), nil
+		return filter.Quote(x.UTC().Format(DateLayout)), nil
 	case *time.Time:
 		if x == nil {
 			return "null", nil
 		}
-		return quote(x.UTC().Format(DateLayout)), nil
+		return filter.Quote(x.UTC().Format(DateLayout)), nil
 	}
 	// Other integer types, pointers, named types, json.Marshalers, slices
 	// and maps: through JSON.
@@ -100,9 +102,9 @@ func literal(v any) (string, error) {
 		if err := json.Unmarshal(data, &s); err != nil {
 			return "", err
 		}
-		return quote(s), nil
+		return filter.Quote(s), nil
 	case '[', '{':
-		return quote(string(data)), nil
+		return filter.Quote(string(data)), nil
 	}
 	return string(data), nil // a number, true, false or null
 }
@@ -112,31 +114,4 @@ func formatFloat(f float64) (string, error) {
 		return "", fmt.Errorf("%v has no literal", f)
 	}
 	return strconv.FormatFloat(f, 'f', -1, 64), nil
-}
-
-// quote writes s as a double-quoted string literal. The filter language
-// reads a backslash as escaping the next character (\n, \t and \r are line
-// breaks and tabs), so backslashes and double quotes are escaped, and so
-// are the line breaks and tabs, to keep the expression on one line.
-func quote(s string) string {
-	var b strings.Builder
-	b.Grow(len(s) + 2)
-	b.WriteByte('"')
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '"', '\\':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case '\n':
-			b.WriteString(`\n`)
-		case '\r':
-			b.WriteString(`\r`)
-		case '\t':
-			b.WriteString(`\t`)
-		default:
-			b.WriteByte(c)
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
 }

@@ -221,6 +221,34 @@ func (l *lexer) lexString(quote byte) (token, error) {
 	return token{}, errorf(start, "unterminated string")
 }
 
+// Quote returns s as a double-quoted string literal of the filter
+// language, the inverse of the lexer's reading: backslashes and double
+// quotes are escaped, and so are line breaks and tabs, which keeps an
+// expression on one line. It is how a value (a GraphQL where argument, a
+// client's bound parameter) becomes filter text safely.
+func Quote(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) + 2)
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '"', '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\r':
+			b.WriteString(`\r`)
+		case '\t':
+			b.WriteString(`\t`)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
 // lexAll splits src into tokens (EOF included); used by tests.
 func lexAll(src string) ([]token, error) {
 	l := &lexer{src: src}

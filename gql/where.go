@@ -268,23 +268,7 @@ func renderOperand(b *strings.Builder, o filter.Operand) {
 	case *filter.Literal:
 		switch x.Kind {
 		case filter.LitString:
-			b.WriteByte('"')
-			for _, r := range x.Str {
-				switch r {
-				case '"', '\\':
-					b.WriteByte('\\')
-					b.WriteRune(r)
-				case '\n':
-					b.WriteString(`\n`)
-				case '\r':
-					b.WriteString(`\r`)
-				case '\t':
-					b.WriteString(`\t`)
-				default:
-					b.WriteRune(r)
-				}
-			}
-			b.WriteByte('"')
+			b.WriteString(filter.Quote(x.Str))
 		case filter.LitNumber:
 			b.WriteString(strconv.FormatFloat(x.Num, 'g', -1, 64))
 		case filter.LitBool:
