@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"go/build"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -14,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/plinthdev/plinth/internal/testenv"
 )
 
 // TestLogCost measures what the request log costs on the view scenario,
@@ -40,7 +41,7 @@ func TestLogCost(t *testing.T) {
 		t.Fatal(err)
 	}
 	servers := []struct{ name, bin string }{{"plinth", bin}}
-	if pb, ok := pocketBaseBinary(); ok {
+	if pb, ok := testenv.PocketBaseBinary(); ok {
 		servers = append(servers, struct{ name, bin string }{"pocketbase", pb})
 	} else {
 		t.Log("no PocketBase binary: measuring Plinth only")
@@ -151,21 +152,6 @@ func measureLogCost(t *testing.T, ctx context.Context, name, bin string, rounds 
 	}
 	t.Logf("%s: %d view requests logged", name, logs.TotalItems)
 	return on, off
-}
-
-// pocketBaseBinary finds a PocketBase binary, as pbimport's tests do.
-func pocketBaseBinary() (string, bool) {
-	if p := os.Getenv("PLINTH_POCKETBASE_BIN"); p != "" {
-		_, err := os.Stat(p)
-		return p, err == nil
-	}
-	for _, gopath := range filepath.SplitList(build.Default.GOPATH) {
-		p := filepath.Join(gopath, "bin", "base")
-		if _, err := os.Stat(p); err == nil {
-			return p, true
-		}
-	}
-	return "", false
 }
 
 func rounded(xs []float64) []int {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"go/build"
 	"io"
 	"mime/multipart"
 	"net"
@@ -13,7 +12,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"sync"
 	"syscall"
 	"testing"
@@ -23,26 +21,6 @@ import (
 	"github.com/plinthdev/plinth/internal/testenv"
 	"github.com/plinthdev/plinth/pbimport"
 )
-
-// pocketBaseVersion is the PocketBase whose example binary CI installs:
-// go install github.com/pocketbase/pocketbase/examples/base@v0.36.8
-const pocketBaseVersion = "v0.36.8"
-
-// findPocketBase returns $PLINTH_POCKETBASE_BIN, or base in
-// $(go env GOPATH)/bin (what go install names PocketBase's example).
-func findPocketBase() (string, bool) {
-	if p := os.Getenv("PLINTH_POCKETBASE_BIN"); p != "" {
-		_, err := os.Stat(p)
-		return p, err == nil
-	}
-	for _, gopath := range filepath.SplitList(build.Default.GOPATH) {
-		p := filepath.Join(gopath, "bin", "base")
-		if _, err := os.Stat(p); err == nil {
-			return p, true
-		}
-	}
-	return "", false
-}
 
 // pbClient talks to a running PocketBase.
 type pbClient struct {
@@ -172,15 +150,15 @@ func makePocketBaseData(t *testing.T, bin string) string {
 }
 
 // TestImportFromRunningPocketBase imports what a real PocketBase binary
-// (built from the module proxy by CI, see pocketBaseVersion) made through
+// (built from the module proxy by CI, see testenv.PocketBaseVersion) made through
 // its own API: a few thousand records, users and files. Every user then
 // signs in with their PocketBase password and sees their own notes and
 // files, on SQLite and PostgreSQL.
 func TestImportFromRunningPocketBase(t *testing.T) {
 	t.Parallel()
-	bin, ok := findPocketBase()
+	bin, ok := testenv.PocketBaseBinary()
 	if !ok {
-		msg := "no PocketBase binary (set PLINTH_POCKETBASE_BIN, or go install github.com/pocketbase/pocketbase/examples/base@" + pocketBaseVersion + ")"
+		msg := "no PocketBase binary (set PLINTH_POCKETBASE_BIN, or go install github.com/pocketbase/pocketbase/examples/base@" + testenv.PocketBaseVersion + ")"
 		if os.Getenv("PLINTH_REQUIRE_SERVICES") == "1" {
 			t.Fatal(msg)
 		}

@@ -7,7 +7,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"go/build"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -102,4 +104,26 @@ func New(t testing.TB, name string) Backend {
 		sep = "&"
 	}
 	return Backend{Name: "postgres", URL: fmt.Sprintf("%s%ssearch_path=%s", PostgresURL(), sep, schemaName), Dir: t.TempDir()}
+}
+
+// PocketBaseVersion is the PocketBase whose example binary CI installs
+// for the tests and benchmarks that run a real PocketBase:
+// go install github.com/pocketbase/pocketbase/examples/base@v0.36.8
+const PocketBaseVersion = "v0.36.8"
+
+// PocketBaseBinary returns $PLINTH_POCKETBASE_BIN, or base in
+// $(go env GOPATH)/bin (what go install names PocketBase's example), and
+// whether it exists.
+func PocketBaseBinary() (string, bool) {
+	if p := os.Getenv("PLINTH_POCKETBASE_BIN"); p != "" {
+		_, err := os.Stat(p)
+		return p, err == nil
+	}
+	for _, gopath := range filepath.SplitList(build.Default.GOPATH) {
+		p := filepath.Join(gopath, "bin", "base")
+		if _, err := os.Stat(p); err == nil {
+			return p, true
+		}
+	}
+	return "", false
 }
