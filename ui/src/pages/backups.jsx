@@ -70,7 +70,7 @@ export function Backups() {
         <h1>Backups</h1>
         <button type="button" onClick={load} disabled={loading}>Reload backups</button>
       </header>
-      <p class="hint">A backup is a .zip of the database (collections, records, settings) and the stored files, kept in the file storage (<code>_backups/</code>).</p>
+      <p class="hint">A backup is a .zip of the database (collections, records, settings) and the stored files, kept under <code>_backups/</code> in the backups storage: the S3 bucket of Settings → Backups storage when it is on, else the file storage.</p>
       <div class="row cards">
         <NewBackup onDone={load} />
         <UploadBackup onDone={load} />

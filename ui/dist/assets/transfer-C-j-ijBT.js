@@ -1,4 +1,4 @@
-import{B as e,D as t,H as n,V as r,a as i,c as a,h as o,o as s,p as c,s as l,x as u,y as d}from"./index-85EQok8f.js";function f(e,t){let n=[],r=[],i=``,a=0,o=e.length;e.charCodeAt(0)===65279&&(a=1);let s=!1,c=1,l=0;for(;a<o;){let t=e[a];if(s){if(t===`"`){if(e[a+1]===`"`){i+=`"`,a+=2;continue}s=!1,a++;continue}(t===`
+import{B as e,D as t,H as n,V as r,a as i,c as a,h as o,o as s,p as c,s as l,x as u,y as d}from"./index-De-gIh-5.js";function f(e,t){let n=[],r=[],i=``,a=0,o=e.length;e.charCodeAt(0)===65279&&(a=1);let s=!1,c=1,l=0;for(;a<o;){let t=e[a];if(s){if(t===`"`){if(e[a+1]===`"`){i+=`"`,a+=2;continue}s=!1,a++;continue}(t===`
 `||t===`\r`&&e[a+1]!==`
 `)&&c++,i+=t,a++}else t===`"`&&i===``?(s=!0,l=c,a++):t===`,`?(r.push(i),i=``,a++):t===`\r`||t===`
 `?(r.push(i),n.push(r),r=[],i=``,a+=t===`\r`&&e[a+1]===`
