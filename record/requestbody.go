@@ -43,11 +43,17 @@ func withResolvedModifiers(caller *Caller, base *schema.Record) *Caller {
 	r := base.Clone()
 	// Errors are the real Apply's to report; here only the values count.
 	schema.Apply(r, body, base.ID() == "")
+	// Plain keys first, then every field a modifier names takes its
+	// applied value: with {"n": 5, "n+": 7} the rule must see 12, what
+	// the record gets, whatever order the map yields its keys in.
 	resolved := make(map[string]any, len(body))
 	for k, v := range body {
-		if name, op := schema.SplitModifier(k); op == "" {
+		if _, op := schema.SplitModifier(k); op == "" {
 			resolved[k] = v
-		} else if r.Collection.Field(name) != nil {
+		}
+	}
+	for k := range body {
+		if name, op := schema.SplitModifier(k); op != "" && r.Collection.Field(name) != nil {
 			resolved[name] = bodyValue(r.Get(name))
 		}
 	}
