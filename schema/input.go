@@ -84,10 +84,20 @@ func Apply(r *Record, body map[string]any, creating bool) Errors {
 }
 
 func modifierRank(key string) int {
-	if _, op := splitModifier(key); op != "" {
+	// As PocketBase applies them: the plain value, then prepend, append,
+	// remove. One field's modifiers then combine the same way whatever
+	// order the body's map yields them ({"tags+": "c", "tags-": "c"}
+	// ends without c).
+	switch _, op := splitModifier(key); op {
+	case "":
+		return 0
+	case "^":
 		return 1
+	case "+":
+		return 2
+	default:
+		return 3
 	}
-	return 0
 }
 
 // SplitModifier splits a body key into its field name and modifier; see
