@@ -88,6 +88,8 @@ func toError(err error) *Error {
 		return badRequest("Failed to create record: the collection's create rule does not allow it.", err)
 	case errors.Is(err, context.Canceled):
 		return &Error{Status: 499, Message: "The request was canceled.", Cause: err}
+	case errors.Is(err, store.ErrBatchAborted):
+		return &Error{Status: http.StatusServiceUnavailable, Message: "The write was rolled back with others in its transaction; try again.", Cause: err}
 	case errors.Is(err, context.DeadlineExceeded):
 		return &Error{Status: http.StatusServiceUnavailable, Message: "The request timed out.", Cause: err}
 	}

@@ -98,10 +98,13 @@ var (
 	dbIdle  = prometheus.NewDesc("plinth_db_connections_idle", "Idle database connections.", []string{"pool"}, nil)
 	dbWait  = prometheus.NewDesc("plinth_db_wait_count_total", "Times a request waited for a database connection.", []string{"pool"}, nil)
 	dbWaitT = prometheus.NewDesc("plinth_db_wait_seconds_total", "Time spent waiting for database connections.", []string{"pool"}, nil)
+	// The two group commit counters' ratio is the mean batch size.
+	dbCommits = prometheus.NewDesc("plinth_db_group_commits_total", "SQLite commits of record write transactions (group commit).", nil, nil)
+	dbGrouped = prometheus.NewDesc("plinth_db_group_committed_transactions_total", "Record write transactions those commits held.", nil, nil)
 )
 
 func (dbCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{dbOpen, dbInUse, dbIdle, dbWait, dbWaitT} {
+	for _, d := range []*prometheus.Desc{dbOpen, dbInUse, dbIdle, dbWait, dbWaitT, dbCommits, dbGrouped} {
 		ch <- d
 	}
 }
@@ -121,6 +124,9 @@ func (c dbCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	emit("write", w.OpenConnections, w.InUse, w.Idle, w.WaitCount, w.WaitDuration)
 	emit("read", r.OpenConnections, r.InUse, r.Idle, r.WaitCount, r.WaitDuration)
+	commits, txs := c.st.CommitBatches()
+	ch <- prometheus.MustNewConstMetric(dbCommits, prometheus.CounterValue, float64(commits))
+	ch <- prometheus.MustNewConstMetric(dbGrouped, prometheus.CounterValue, float64(txs))
 }
 
 // RegisterRuntime adds the Go runtime and process collectors to reg.

@@ -62,8 +62,8 @@ func (l *limits) acquireHeavy(ctx context.Context, cost int) (release func(), er
 // timeoutError turns the driver's report of an interrupted statement into
 // ErrQueryTimeout when the deadline is why; other errors pass unchanged.
 func timeoutError(ctx context.Context, err error) error {
-	if err == nil || !errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return err
+	if err == nil || !errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, ErrBatchAborted) {
+		return err // a batch aborted by another member's statement says so
 	}
 	return fmt.Errorf("%w (%w)", ErrQueryTimeout, context.DeadlineExceeded)
 }

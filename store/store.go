@@ -54,6 +54,8 @@ type Store struct {
 	stmts    stmtCache
 	// writeStmts caches the writer connection's statements (SQLite).
 	writeStmts stmtCache
+	// group batches write transactions into shared commits (SQLite).
+	group *writeGroup
 	// onCommit lists the listeners of committed record writes (OnCommit).
 	onCommit atomic.Pointer[[]func([]Change)]
 	// writeGen counts committed write transactions (WriteGeneration).
@@ -92,6 +94,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		s.dialect, s.write, s.read = sqliteDialect{}, w, r
 		s.stmts.enabled = true
 		s.writeStmts.enabled = true
+		s.group = newWriteGroup(s)
 	} else {
 		if !strings.HasPrefix(cfg.URL, "postgres://") && !strings.HasPrefix(cfg.URL, "postgresql://") {
 			return nil, errors.New("database url must start with postgres:// (or leave it empty for SQLite)")

@@ -27,6 +27,9 @@ type Tx struct {
 	wakeSet bool
 	// originals are the stored versions of updated records (NoteOriginal).
 	originals map[string]*schema.Record
+	// stmtCtx, on SQLite, is the context statements run under: the
+	// caller's deadline without its cancellation (see writeGroup.run).
+	stmtCtx context.Context
 }
 
 // query and exec run SQL through the writer's statement cache (SQLite):
@@ -42,6 +45,10 @@ func (t *Tx) query(ctx context.Context, q string, args ...any) (rows, error) {
 func (t *Tx) queryUntraced(ctx context.Context, q string, args ...any) (rows, error) {
 	if t.pg != nil {
 		return t.pg.query(ctx, q, args...)
+	}
+	ctx, err := t.driverCtx(ctx)
+	if err != nil {
+		return nil, err
 	}
 	if e := t.s.writeStmts.acquire(q); e != nil {
 		st := t.tx.StmtContext(ctx, e.st)
@@ -63,6 +70,14 @@ func (t *Tx) execUntraced(ctx context.Context, q string, args ...any) (result, e
 	if t.pg != nil {
 		return t.pg.exec(ctx, q, args...)
 	}
+	ctx, err := t.driverCtx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return t.execSQLite(ctx, q, args...)
+}
+
+func (t *Tx) execSQLite(ctx context.Context, q string, args ...any) (result, error) {
 	if e := t.s.writeStmts.acquire(q); e != nil {
 		st := t.tx.StmtContext(ctx, e.st)
 		t.s.writeStmts.release(e)
@@ -70,6 +85,27 @@ func (t *Tx) execUntraced(ctx context.Context, q string, args ...any) (result, e
 	}
 	t.noteUnprepared(q)
 	return t.tx.ExecContext(ctx, q, args...)
+}
+
+// control runs a savepoint statement of the batch (SQLite), never
+// interrupted: the batch depends on it.
+func (t *Tx) control(q string) error {
+	_, err := t.execSQLite(context.Background(), q)
+	return err
+}
+
+// driverCtx is the context a SQLite statement runs under: the
+// transaction's deadline, while the caller's cancellation ends the
+// transaction's work before a statement, never during one (see
+// writeGroup.run).
+func (t *Tx) driverCtx(ctx context.Context) (context.Context, error) {
+	if t.stmtCtx == nil {
+		return ctx, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return t.stmtCtx, nil
 }
 
 func (t *Tx) noteUnprepared(q string) {
@@ -87,6 +123,9 @@ func (t *Tx) Schema() *Schema { return t.snap }
 func (t *Tx) AfterCommit(fn func()) { t.afterCommit = append(t.afterCommit, fn) }
 
 // Tx runs fn in a write transaction and commits when it returns nil.
+// On SQLite, transactions that queue for the writer share one commit
+// (writeGroup); to fn and to the listeners each is a transaction of its
+// own.
 func (s *Store) Tx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	ctx, end := s.span(ctx, "db.transaction", "")
 	defer func() { end(err) }()
@@ -95,30 +134,19 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	ctx, cancel := s.limits.bound(ctx)
 	defer cancel()
 	defer func() { err = timeoutError(ctx, err) }()
+	if s.group != nil {
+		return s.group.run(ctx, fn)
+	}
 	tx := &Tx{s: s, snap: s.Schema()}
-	if s.pgPool != nil {
-		if tx.pg, err = s.beginPG(ctx); err != nil {
-			return err
-		}
-	} else {
-		if tx.tx, err = s.write.BeginTx(ctx, nil); err != nil {
-			return fmt.Errorf("begin: %w", err)
-		}
-		// Once the connection is free again, prepare what ran unprepared
-		// (on SQLite's single writer connection, preparing inside the
-		// transaction would wait for itself).
-		defer func() {
-			for _, q := range tx.unprepared {
-				s.writeStmts.prepare(ctx, s.write, q)
-			}
-		}()
+	if tx.pg, err = s.beginPG(ctx); err != nil {
+		return err
 	}
 	// If fn panics (a hook's code, say), the connection must not stay
-	// inside the transaction: on SQLite it is the only writer.
+	// inside the transaction.
 	ended := false
 	defer func() {
 		if !ended {
-			tx.rollback()
+			tx.pg.rollback()
 		}
 	}()
 	err = fn(tx)
@@ -127,37 +155,23 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	}
 	ended = true
 	if err != nil {
-		tx.rollback()
+		tx.pg.rollback()
 		return err
 	}
-	if err := tx.commit(ctx); err != nil {
+	if err := tx.pg.commit(ctx); err != nil {
 		return err
 	}
-	s.committed(tx)
-	return nil
-}
-
-func (t *Tx) rollback() {
-	if t.pg != nil {
-		t.pg.rollback()
-		return
-	}
-	t.tx.Rollback()
-}
-
-func (t *Tx) commit(ctx context.Context) error {
-	if t.pg != nil {
-		return t.pg.commit(ctx)
-	}
-	if err := t.tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
+	s.notifyCommitted(tx)
+	for _, f := range tx.afterCommit {
+		f()
 	}
 	return nil
 }
 
-// committed tells the commit listeners and the transaction's AfterCommit
-// functions of a committed transaction.
-func (s *Store) committed(tx *Tx) {
+// notifyCommitted counts a committed transaction and tells the commit
+// listeners of its changes; its AfterCommit functions are run by its own
+// caller.
+func (s *Store) notifyCommitted(tx *Tx) {
 	s.writeGen.Add(1)
 	if len(tx.changes) > 0 {
 		if fns := s.onCommit.Load(); fns != nil {
@@ -165,9 +179,6 @@ func (s *Store) committed(tx *Tx) {
 				fn(tx.changes)
 			}
 		}
-	}
-	for _, f := range tx.afterCommit {
-		f()
 	}
 }
 

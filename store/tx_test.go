@@ -3,7 +3,9 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
+	"sync"
 	"testing"
 	"time"
 
@@ -179,6 +181,111 @@ func TestViewValueTypes(t *testing.T) {
 		}
 		if got.Get("n") != wantN || got.Get("x") != wantX || got.Get("v") != true || got.Get("e") != "abcd@example.com" {
 			t.Fatalf("view row: n=%#v x=%#v v=%#v e=%#v", got.Get("n"), got.Get("x"), got.Get("v"), got.Get("e"))
+		}
+	})
+}
+
+// TestGroupCommitFailuresIsolated: transactions that queue for the writer
+// while it is busy (on SQLite they share one commit) and where every other
+// one fails — by returning an error after its write, by a failing
+// statement, or by a panic — leave no trace of the failures, commit every
+// survivor, and tell the commit listeners of survivors only, once each.
+func TestGroupCommitFailuresIsolated(t *testing.T) {
+	t.Parallel()
+	testenv.Run(t, func(t *testing.T, b testenv.Backend) {
+		ctx, cancelAll := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancelAll()
+		st := openStore(t, b, store.Config{})
+		users := st.Schema().Lookup("users")
+		newUser := func(id string) *schema.Record {
+			return newRecord(users, map[string]any{"id": id, "email": id + "@example.com", "password": "x"})
+		}
+		var mu sync.Mutex
+		notified := map[string]int{}
+		st.OnCommit(func(changes []store.Change) {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, ch := range changes {
+				notified[ch.Record.ID()]++
+			}
+		})
+		const n = 40
+		id := func(i int) string { return fmt.Sprintf("group%010d", i) }
+		boom := errors.New("boom")
+
+		if err := st.Tx(ctx, func(tx *store.Tx) error { return tx.Insert(ctx, newUser("groupexisting01")) }); err != nil {
+			t.Fatal(err)
+		}
+		// The first transaction holds the writer until the others queue.
+		held, release := make(chan struct{}), make(chan struct{})
+		first := make(chan error, 1)
+		go func() {
+			first <- st.Tx(ctx, func(tx *store.Tx) error {
+				close(held)
+				<-release
+				return tx.Insert(ctx, newUser("groupholder0001"))
+			})
+		}()
+		<-held
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				defer func() {
+					if p := recover(); p != nil {
+						errs[i] = fmt.Errorf("panic: %v", p)
+					}
+				}()
+				errs[i] = st.Tx(ctx, func(tx *store.Tx) error {
+					if err := tx.Insert(ctx, newUser(id(i))); err != nil {
+						return err
+					}
+					switch i % 6 {
+					case 1, 5:
+						return boom
+					case 3:
+						if i%12 == 3 {
+							panic("hook")
+						}
+						return tx.Insert(ctx, newUser("groupexisting01")) // a duplicate
+					}
+					return nil
+				})
+			})
+		}
+		time.Sleep(200 * time.Millisecond) // let them all queue
+		close(release)
+		if err := <-first; err != nil {
+			t.Fatal(err)
+		}
+		wg.Wait()
+		for i := range n {
+			_, ferr := st.FindOne(ctx, users, id(i), nil)
+			if i%2 == 0 {
+				if errs[i] != nil || ferr != nil {
+					t.Errorf("survivor %d: tx %v, find %v", i, errs[i], ferr)
+				}
+				if notified[id(i)] != 1 {
+					t.Errorf("survivor %d notified %d times", i, notified[id(i)])
+				}
+				continue
+			}
+			if errs[i] == nil {
+				t.Errorf("failure %d committed", i)
+			}
+			if !errors.Is(ferr, store.ErrNotFound) {
+				t.Errorf("failure %d left its record: %v", i, ferr)
+			}
+			if notified[id(i)] != 0 {
+				t.Errorf("failure %d notified", i)
+			}
+		}
+		if b.Name == "sqlite" {
+			commits, txs := st.CommitBatches()
+			t.Logf("%d transactions in %d commits", txs, commits)
+			if txs != n/2+2 || commits >= txs {
+				t.Errorf("%d transactions in %d commits: want %d, batched", txs, commits, n/2+2)
+			}
 		}
 	})
 }
