@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -242,5 +243,85 @@ func BenchmarkScenarioBuild(b *testing.B) {
 		if _, err := gen(ctx, rng); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestScaleCurve(t *testing.T) {
+	t.Parallel()
+	m := func(mean time.Duration, cpu float64, reqs int64) *Measure {
+		return &Measure{Load: LoadResult{Requests: reqs, RPS: float64(reqs), Mean: mean}, Proc: ProcSample{CPUSeconds: cpu}}
+	}
+	rep := &Report{Started: time.Now()}
+	rep.Config.Rows, rep.Config.Rounds, rep.Config.Duration = []int{10000, 100000, 1000000}, 3, "3s"
+	add := func(scenario string, rows int, p, b *Measure) {
+		rep.Rows = append(rep.Rows, Row{DB: "sqlite", Rows: rows, Scenario: scenario, Kind: KindRead, Plinth: p, Baseline: b})
+	}
+	for _, n := range rep.Config.Rows {
+		// Flat, with one outlier round that the median must drop.
+		add("view", n, m(time.Millisecond, 1, 1000), m(time.Millisecond, 1, 1000))
+		add("view", n, m(time.Millisecond, 1, 1000), m(time.Millisecond, 1, 1000))
+		add("view", n, m(40*time.Millisecond, 9, 1000), m(time.Millisecond, 1, 1000))
+		// CPU per request doubles at every size on Plinth only.
+		f := float64(n / 10000)
+		add("filter_indexed", n, m(time.Millisecond, f, 1000), m(time.Millisecond, 1, 1000))
+	}
+	// A size where Plinth did not run.
+	add("create", 10000, m(time.Millisecond, 1, 10), m(time.Millisecond, 1, 10))
+	add("create", 1000000, &Measure{Unavailable: "x"}, m(time.Millisecond, 1, 10))
+
+	sr := buildScale(rep)
+	want := map[string]string{"view": "flat", "filter_indexed": "NOT FLAT", "create": "unavailable"}
+	if len(sr.Curves) != len(want) {
+		t.Fatalf("got %d curves, want %d", len(sr.Curves), len(want))
+	}
+	for _, c := range sr.Curves {
+		if c.Verdict != want[c.Scenario] {
+			t.Errorf("%s: verdict %q, want %q (growth %+v)", c.Scenario, c.Verdict, want[c.Scenario], c.PlinthGrowth)
+		}
+	}
+	if g := sr.Curves[0].PlinthGrowth; g.Mean != 1 || g.CPU != 1 {
+		t.Errorf("view growth %+v, want 1× (the outlier round is not the median)", g)
+	}
+	if p := sr.Curves[0].Plinth[0]; p.Rounds != 3 || p.CPU != 0.001 {
+		t.Errorf("view at 10k: %+v, want 3 rounds and 1ms CPU per request", p)
+	}
+	if g := sr.Curves[1].PlinthGrowth; g.CPU != 100 || !sr.Curves[1].BaselineGrowth.flat() {
+		t.Errorf("filter_indexed growth %+v (baseline %+v), want CPU 100× and a flat baseline", g, sr.Curves[1].BaselineGrowth)
+	}
+
+	dec := xml.NewDecoder(strings.NewReader(renderScaleChart(sr)))
+	for {
+		_, err := dec.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("scale chart is not well-formed XML: %v", err)
+		}
+	}
+	var md bytes.Buffer
+	writeScaleMarkdown(&md, sr)
+	for _, s := range []string{"| view | Plinth |", "| filter_indexed | Plinth |", "**NOT FLAT**", "10k mean", "1M CPU/req"} {
+		if !strings.Contains(md.String(), s) {
+			t.Errorf("scale markdown lacks %q:\n%s", s, md.String())
+		}
+	}
+}
+
+func TestScaleFlagDefaults(t *testing.T) {
+	t.Parallel()
+	cfg, err := parseConfig([]string{"--scale"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(cfg.Rows) != "[10000 100000 1000000]" || cfg.Rounds != 3 || len(cfg.Scenarios) != len(scaleScenarioNames()) {
+		t.Errorf("--scale: rows %v, rounds %d, scenarios %v", cfg.Rows, cfg.Rounds, cfg.Scenarios)
+	}
+	cfg, err = parseConfig([]string{"--scale", "--rows", "1000,2000", "--rounds", "1", "--scenarios", "view"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(cfg.Rows) != "[1000 2000]" || cfg.Rounds != 1 || len(cfg.Scenarios) != 1 {
+		t.Errorf("--scale with explicit flags: rows %v, rounds %d, scenarios %v", cfg.Rows, cfg.Rounds, cfg.Scenarios)
 	}
 }

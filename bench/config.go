@@ -52,6 +52,14 @@ type Config struct {
 	// RTEvents is the number of events fanned out to them; default 20
 	// (smoke: 5).
 	RTEvents int
+	// Scale selects the scale-curve mode: the default rows become
+	// 10000,100000,1000000 and the default scenarios scaleScenarioNames, and
+	// the results are scale.{md,svg,json} instead of latest.*.
+	Scale bool
+	// Rounds is how many times each scenario is measured at each size (on
+	// each server, alternating); the scale curve takes the median. Default
+	// 1 (scale: 3).
+	Rounds int
 }
 
 // parseConfig reads flags; --smoke changes the defaults of flags not given.
@@ -83,6 +91,9 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 	fs.BoolVar(&cfg.Keep, "keep", false, "keep temporary data directories")
 	fs.IntVar(&cfg.RTSubscribers, "rt-subscribers", 10000, "realtime subscribers held open in realtime_fanout (per transport)")
 	fs.IntVar(&cfg.RTEvents, "rt-events", 20, "events fanned out to them, one at a time")
+	fs.BoolVar(&cfg.Scale, "scale", false, "scale curve: rows 10000,100000,1000000 and scenarios "+strings.Join(scaleScenarioNames(), ",")+
+		" unless given; writes the cost per request relative to the smallest size to scale.{md,svg,json} (latest.* are left alone)")
+	fs.IntVar(&cfg.Rounds, "rounds", 1, "measured rounds per scenario and size (the scale curve takes the median; --scale default: 3)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -93,6 +104,14 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 			"duration": "700ms", "warmup": "150ms", "max-requests": "20000",
 			"rt-subscribers": "200", "rt-events": "5"}
 		for name, v := range smoke {
+			if !set[name] {
+				fs.Set(name, v)
+			}
+		}
+	}
+	if cfg.Scale {
+		scale := map[string]string{"rows": "10000,100000,1000000", "scenarios": strings.Join(scaleScenarioNames(), ","), "rounds": "3"}
+		for name, v := range scale {
 			if !set[name] {
 				fs.Set(name, v)
 			}
@@ -132,8 +151,8 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 	if cfg.Profile != "" && !known[cfg.Profile] {
 		return cfg, fmt.Errorf("--profile: unknown scenario %q", cfg.Profile)
 	}
-	if cfg.Users < 1 || cfg.Tokens < 1 || concurrency < 1 || cfg.RTSubscribers < 1 || cfg.RTEvents < 1 {
-		return cfg, errors.New("--users, --tokens, --concurrency, --rt-subscribers and --rt-events must be at least 1")
+	if cfg.Users < 1 || cfg.Tokens < 1 || concurrency < 1 || cfg.RTSubscribers < 1 || cfg.RTEvents < 1 || cfg.Rounds < 1 {
+		return cfg, errors.New("--users, --tokens, --concurrency, --rt-subscribers, --rt-events and --rounds must be at least 1")
 	}
 	root, err := moduleRoot()
 	if err != nil {

@@ -128,7 +128,9 @@ func (h *harness) runDatabase(ctx context.Context, db string) error {
 			return err
 		}
 		fx.OwnedIDs = append(fx.OwnedIDs, ids...)
-		h.logf("%s: seeded posts and owned_posts to %d rows each via database/sql in %s", db, rows, time.Since(t0).Round(time.Millisecond))
+		took := time.Since(t0)
+		h.logf("%s: seeded posts and owned_posts to %d rows each via database/sql in %s", db, rows, took.Round(time.Millisecond))
+		h.rep.Seeding = append(h.rep.Seeding, SeedTiming{DB: db, Rows: rows, Seconds: took.Seconds()})
 
 		if baseline == nil {
 			if baseline, err = h.startBaseline(ctx, db, ds.dsn, fx); err != nil {
@@ -160,17 +162,26 @@ func (h *harness) runDatabase(ctx context.Context, db string) error {
 				}
 				continue
 			}
-			// Alternate which server goes first so that neither always
-			// inherits the other's warm caches.
-			order := targets
-			if i%2 == 1 {
-				order = []*target{targets[len(targets)-1]}
-				order = append(order, targets[:len(targets)-1]...)
+			for round := range h.cfg.Rounds {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				// Alternate which server goes first so that neither always
+				// inherits the other's warm caches.
+				order := targets
+				if (i+round)%2 == 1 {
+					order = []*target{targets[len(targets)-1]}
+					order = append(order, targets[:len(targets)-1]...)
+				}
+				n := 0 // the round number, when there are several
+				if h.cfg.Rounds > 1 {
+					n = round + 1
+				}
+				row := h.measure(ctx, db, rows, n, sc, order)
+				judge(&row)
+				h.logf("%s %7d %-17s %s", db, rows, roundName(row), summaryLine(row))
+				h.rep.Rows = append(h.rep.Rows, row)
 			}
-			row := h.measure(ctx, db, rows, sc, order)
-			judge(&row)
-			h.logf("%s %7d %-17s %s", db, rows, sc.Name, summaryLine(row))
-			h.rep.Rows = append(h.rep.Rows, row)
 		}
 	}
 	return nil
@@ -256,9 +267,10 @@ func probe(ctx context.Context, client *http.Client, gen RequestFunc) ([]byte, s
 	return body, ""
 }
 
-// measure runs one scenario on each target in turn.
-func (h *harness) measure(ctx context.Context, db string, rows int, sc Scenario, targets []*target) Row {
-	row := Row{DB: db, Rows: rows, Scenario: sc.Name, Kind: sc.Kind, Desc: sc.Desc}
+// measure runs one scenario on each target in turn; round numbers the
+// row when --rounds repeats it (0 otherwise).
+func (h *harness) measure(ctx context.Context, db string, rows, round int, sc Scenario, targets []*target) Row {
+	row := Row{DB: db, Rows: rows, Scenario: sc.Name, Kind: sc.Kind, Desc: sc.Desc, Round: round}
 	if sc.Pending != "" {
 		row.Verdict, row.Note = "pending", sc.Pending
 		return row
@@ -314,7 +326,11 @@ func (h *harness) measureTarget(ctx context.Context, db string, rows int, sc Sce
 	var prof <-chan error
 	profPath := ""
 	if t.name == "plinth" && h.cfg.Profile == sc.Name {
-		profPath = filepath.Join(h.outDir, fmt.Sprintf("cpu-%s-%d-%s.pprof", db, rows, sc.Name))
+		name := fmt.Sprintf("cpu-%s-%d-%s", db, rows, sc.Name)
+		if row.Round > 0 {
+			name += fmt.Sprintf("-round%d", row.Round)
+		}
+		profPath = filepath.Join(h.outDir, name+".pprof")
 		prof = captureProfile(ctx, t.srv.baseURL, h.cfg.Load.Duration, profPath)
 	}
 	m.Load = RunLoad(ctx, t.client, h.cfg.Load, gen)
@@ -327,6 +343,14 @@ func (h *harness) measureTarget(ctx context.Context, db string, rows int, sc Sce
 		}
 	}
 	return m, body
+}
+
+// roundName is the row's scenario name, with its round when repeated.
+func roundName(r Row) string {
+	if r.Round > 0 {
+		return fmt.Sprintf("%s #%d", r.Scenario, r.Round)
+	}
+	return r.Scenario
 }
 
 // summaryLine is the one-line progress report of a row.

@@ -4,11 +4,13 @@
 //	go run ./bench            # full run: 10k and 100k rows, both databases
 //	go run ./bench --smoke    # CI: 10k rows, about a second per scenario
 //	go run ./bench --profile list_total
+//	go run ./bench --scale --db sqlite   # scale curve: 10k, 100k, 1M rows
 //
 // It builds ./cmd/plinth and ./bench/baseline, starts both on loopback over
 // the same data, drives every scenario with its own load generator and
 // writes a markdown table, JSON and an SVG chart to bench/results/<timestamp>/
-// (copied to bench/results/latest.*). A target miss is reported, never
+// (copied to bench/results/latest.*; with --scale, the scale curve is
+// copied to bench/results/scale.* instead). A target miss is reported, never
 // turned into a non-zero exit. See docs/benchmarks.md.
 package main
 
@@ -80,6 +82,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := writeResults(h.rep, outDir); err != nil {
 		return err
 	}
+	if cfg.Scale {
+		md, _ := os.ReadFile(filepath.Join(outDir, "scale.md"))
+		stdout.Write(md)
+		fmt.Fprintf(stdout, "\nResults: %s (scale curve copied to %s)\n", outDir, filepath.Join(cfg.OutDir, "scale.{md,json,svg}"))
+		return nil
+	}
 	md, _ := os.ReadFile(filepath.Join(outDir, "results.md"))
 	stdout.Write(md)
 	fmt.Fprintf(stdout, "\nResults: %s (copied to %s)\n", outDir, filepath.Join(cfg.OutDir, "latest.{md,json,svg}"))
@@ -119,6 +127,7 @@ func newReport(cfg Config, started time.Time) *Report {
 	c.Concurrency, c.MaxRequests = cfg.Load.Concurrency, cfg.Load.MaxRequests
 	c.Duration, c.Warmup = cfg.Load.Duration.String(), cfg.Warmup.String()
 	c.RTSubscribers, c.RTEvents = cfg.RTSubscribers, cfg.RTEvents
+	c.Scale, c.Rounds = cfg.Scale, cfg.Rounds
 	rep.Notes = []string{"Load generator, Plinth and baseline share the machine's CPUs; compare ratios, not absolute figures."}
 	return rep
 }

@@ -45,6 +45,17 @@ type Row struct {
 	// otherwise the first difference.
 	Shape string `json:"shape,omitempty"`
 	Note  string `json:"note,omitempty"`
+	// Round numbers the repeated measurements of one scenario and size
+	// (1-based) when --rounds is above 1; 0 otherwise.
+	Round int `json:"round,omitempty"`
+}
+
+// SeedTiming is how long topping both seeded tables up to Rows took.
+type SeedTiming struct {
+	DB   string `json:"db"`
+	Rows int    `json:"rows"`
+	// Seconds covers both tables (posts and owned_posts), ANALYZE included.
+	Seconds float64 `json:"seconds"`
 }
 
 // Report is the whole run, written as results.json.
@@ -61,6 +72,8 @@ type Report struct {
 		Warmup      string   `json:"warmup"`
 		MaxRequests int64    `json:"max_requests"`
 		Smoke       bool     `json:"smoke"`
+		Scale       bool     `json:"scale,omitempty"`
+		Rounds      int      `json:"rounds,omitempty"`
 		Profile     string   `json:"profile,omitempty"`
 
 		// RTSubscribers and RTEvents size the realtime scenario.
@@ -74,6 +87,8 @@ type Report struct {
 	Realtime []RealtimeResult `json:"realtime,omitempty"`
 	// Profiles are CPU profile file names inside the run's folder.
 	Profiles []string `json:"profiles,omitempty"`
+	// Seeding is the time each seeding step took, per database and size.
+	Seeding []SeedTiming `json:"seeding,omitempty"`
 }
 
 // HostInfo records where the run happened.
@@ -146,7 +161,9 @@ func judge(r *Row) {
 }
 
 // writeResults writes results.{json,md,svg} into dir and copies them to
-// latest.{json,md,svg} in dir's parent.
+// latest.{json,md,svg} in dir's parent. In scale mode it also writes
+// scale.{json,md,svg} into dir and copies those instead, leaving latest.*
+// (the full run's figures) alone.
 func writeResults(rep *Report, dir string) error {
 	js, err := json.MarshalIndent(rep, "", "  ")
 	if err != nil {
@@ -154,14 +171,32 @@ func writeResults(rep *Report, dir string) error {
 	}
 	var md strings.Builder
 	writeMarkdown(&md, rep)
-	svg := renderChart(rep)
-	files := map[string][]byte{"json": js, "md": []byte(md.String()), "svg": []byte(svg)}
-	for ext, data := range files {
-		if err := os.WriteFile(filepath.Join(dir, "results."+ext), data, 0o644); err != nil {
+	files := map[string][]byte{"results.json": js, "results.md": []byte(md.String()), "results.svg": []byte(renderChart(rep))}
+	copied := func(name string) string { return "latest" + filepath.Ext(name) }
+	if rep.Config.Scale {
+		sr := buildScale(rep)
+		sjs, err := json.MarshalIndent(sr, "", "  ")
+		if err != nil {
 			return err
 		}
-		if err := os.WriteFile(filepath.Join(filepath.Dir(dir), "latest."+ext), data, 0o644); err != nil {
+		var smd strings.Builder
+		writeScaleMarkdown(&smd, sr)
+		files["scale.json"], files["scale.md"], files["scale.svg"] = sjs, []byte(smd.String()), []byte(renderScaleChart(sr))
+		copied = func(name string) string {
+			if strings.HasPrefix(name, "scale.") {
+				return name
+			}
+			return ""
+		}
+	}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
 			return err
+		}
+		if to := copied(name); to != "" {
+			if err := os.WriteFile(filepath.Join(filepath.Dir(dir), to), data, 0o644); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -213,7 +248,7 @@ func writeMarkdown(w io.Writer, rep *Report) {
 		}
 		p, b := cells(r.Plinth), cells(r.Baseline)
 		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s / %s | %s / %s | %s / %s | %s / %s | %s | **%s** |\n",
-			r.Scenario, p.rps, b.rps, fmtRatio(r.ThroughputRatio), p.lat, b.lat, fmtRatio(r.P99Ratio),
+			roundName(r), p.rps, b.rps, fmtRatio(r.ThroughputRatio), p.lat, b.lat, fmtRatio(r.P99Ratio),
 			p.errs, b.errs, p.cpu, b.cpu, p.rss, b.rss, p.bg, b.bg, r.Target, r.Verdict)
 	}
 	counts := map[string]int{}
@@ -257,7 +292,7 @@ func writeMarkdown(w io.Writer, rep *Report) {
 			parts = append(parts, r.Note)
 		}
 		if len(parts) > 0 {
-			fmt.Fprintf(w, "- %s %d %s: %s\n", r.DB, r.Rows, r.Scenario, strings.Join(parts, "; "))
+			fmt.Fprintf(w, "- %s %d %s: %s\n", r.DB, r.Rows, roundName(r), strings.Join(parts, "; "))
 		}
 	}
 	for _, p := range rep.Profiles {

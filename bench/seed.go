@@ -2,10 +2,14 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"math/rand/v2"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 )
 
 // postColumns lists the seeded columns of a table with the benchmark posts
@@ -68,9 +72,12 @@ func insertSQL(ds *dataStore, table string, n int) string {
 	return b.String()
 }
 
-// seedTable inserts rows into table until it holds want rows, with
-// multi-row INSERTs inside one transaction, straight through database/sql
-// (Plinth created the table; it is not restarted). It returns the ids added.
+// seedTable inserts rows into table until it holds want rows, straight
+// through the database (Plinth created the table; it is not restarted). It
+// returns the ids added. SQLite gets multi-row INSERTs from one prepared
+// statement inside one transaction, with a large page cache for the
+// duration (the primary key and the score index are filled in random
+// order); PostgreSQL gets one COPY.
 func seedTable(ctx context.Context, ds *dataStore, table string, want int, owners []string, seed uint64) ([]string, error) {
 	var have int
 	if err := ds.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM "`+table+`"`).Scan(&have); err != nil {
@@ -79,40 +86,110 @@ func seedTable(ctx context.Context, ds *dataStore, table string, want int, owner
 	if have >= want {
 		return nil, nil
 	}
-	rng := rand.New(rand.NewPCG(seed, uint64(have)))
-	epoch := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	const perStmt = 500
-
-	tx, err := ds.db.BeginTx(ctx, nil)
+	gen := &rowGen{
+		rng:    rand.New(rand.NewPCG(seed, uint64(have))),
+		epoch:  time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC),
+		owners: owners,
+		next:   have,
+		ids:    make([]string, 0, want-have),
+	}
+	conn, err := ds.db.Conn(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer tx.Rollback()
-	ids := make([]string, 0, want-have)
-	args := make([]any, 0, perStmt*len(postColumns))
-	stmts := map[int]string{} // rows per statement -> SQL
-	for i := have; i < want; {
-		n := min(perStmt, want-i)
-		q, ok := stmts[n]
-		if !ok {
-			q = insertSQL(ds, table, n)
-			stmts[n] = q
-		}
-		args = args[:0]
-		for j := range n {
-			row := seedRow(rng, i+j, owners, epoch)
-			ids = append(ids, row[0].(string))
-			args = append(args, row...)
-		}
-		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
-			return nil, fmt.Errorf("seed %s: %w", table, err)
-		}
-		i += n
+	defer conn.Close()
+	if ds.driver == "postgres" {
+		err = copyRows(ctx, conn, table, want-have, gen)
+	} else {
+		err = insertRows(ctx, ds, conn, table, want-have, gen)
 	}
-	if err := tx.Commit(); err != nil {
-		return nil, err
+	if err != nil {
+		return nil, fmt.Errorf("seed %s: %w", table, err)
 	}
 	// Fresh statistics for both servers' query planners alike.
-	_, err = ds.db.ExecContext(ctx, `ANALYZE "`+table+`"`)
-	return ids, err
+	_, err = conn.ExecContext(ctx, `ANALYZE "`+table+`"`)
+	return gen.ids, err
+}
+
+// rowGen hands out consecutive seeded rows and remembers their ids.
+type rowGen struct {
+	rng    *rand.Rand
+	epoch  time.Time
+	owners []string
+	next   int // index of the next row
+	ids    []string
+}
+
+func (g *rowGen) row() []any {
+	r := seedRow(g.rng, g.next, g.owners, g.epoch)
+	g.next++
+	g.ids = append(g.ids, r[0].(string))
+	return r
+}
+
+// seedCacheKiB is SQLite's page cache while seeding (negative cache_size
+// is in KiB): large enough for the indexes of a million-row table, so that
+// random-order index inserts do not spill and re-read pages.
+const seedCacheKiB = 512 << 10
+
+// insertRows adds n rows to an SQLite table in one transaction, perStmt
+// rows per INSERT through one prepared statement.
+func insertRows(ctx context.Context, ds *dataStore, conn *sql.Conn, table string, n int, gen *rowGen) error {
+	var cache int
+	if err := conn.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&cache); err != nil {
+		return err
+	}
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size = -%d", seedCacheKiB)); err != nil {
+		return err
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf("PRAGMA cache_size = %d", cache))
+
+	const perStmt = 1000 // 9000 parameters, under SQLite's 32766
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var stmt *sql.Stmt
+	if n >= perStmt {
+		if stmt, err = tx.PrepareContext(ctx, insertSQL(ds, table, perStmt)); err != nil {
+			return err
+		}
+		defer stmt.Close()
+	}
+	args := make([]any, 0, perStmt*len(postColumns))
+	for done := 0; done < n; {
+		k := min(perStmt, n-done)
+		args = args[:0]
+		for range k {
+			args = append(args, gen.row()...)
+		}
+		if k == perStmt {
+			_, err = stmt.ExecContext(ctx, args...)
+		} else {
+			_, err = tx.ExecContext(ctx, insertSQL(ds, table, k), args...)
+		}
+		if err != nil {
+			return err
+		}
+		done += k
+	}
+	return tx.Commit()
+}
+
+// copyRows adds n rows to a PostgreSQL table with one COPY, generated as
+// they are sent.
+func copyRows(ctx context.Context, conn *sql.Conn, table string, n int, gen *rowGen) error {
+	return conn.Raw(func(driverConn any) error {
+		c, ok := driverConn.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("COPY needs a pgx connection, got %T", driverConn)
+		}
+		src := pgx.CopyFromSlice(n, func(int) ([]any, error) { return gen.row(), nil })
+		copied, err := c.Conn().CopyFrom(ctx, pgx.Identifier{table}, postColumns, src)
+		if err == nil && copied != int64(n) {
+			err = fmt.Errorf("COPY wrote %d rows, want %d", copied, n)
+		}
+		return err
+	})
 }
