@@ -125,9 +125,13 @@ func (c *compiler) rootAlias() string {
 	return quoteIdent(c.env.Alias)
 }
 
+// bind adds v to the expression's values and returns the SQL that reads
+// it: the value's marker (a placeholder once finalized) in the dialect's
+// opaque form. Every value goes through here, so no compiled filter or rule
+// lets the planner specialise a statement for the values bound to it.
 func (c *compiler) bind(v any) string {
 	c.vals = append(c.vals, v)
-	return marker(len(c.vals) - 1)
+	return c.d.opaque(marker(len(c.vals) - 1))
 }
 
 func (c *compiler) newAlias(prefix string) string { return quoteIdent(c.newAliasName(prefix)) }

@@ -16,6 +16,12 @@ type Dialect interface {
 	// Placeholder returns the placeholder of the n-th (1-based) parameter.
 	Placeholder(n int) string
 
+	// opaque is how a bound value appears in compiled SQL, given its
+	// placeholder ph: as an expression whose value the database's planner
+	// does not look at, so that a statement's plan depends on its text
+	// alone and a prepared statement is never compiled again because
+	// another value is bound to it (see sqliteDialect.opaque).
+	opaque(ph string) string
 	// param types a bound parameter (PostgreSQL needs explicit casts).
 	param(ph string, t vtype) string
 	// nullOf is a typed NULL.

@@ -23,6 +23,12 @@ func pgType(t vtype) string {
 	return "TEXT"
 }
 
+// opaque leaves a PostgreSQL parameter as it is. PostgreSQL has no
+// recompile-on-rebind to avoid: it plans a prepared statement's first
+// executions for their values and then keeps a generic plan unless custom
+// plans are much cheaper (plan_cache_mode), which is its own trade-off.
+func (postgresDialect) opaque(ph string) string { return ph }
+
 func (postgresDialect) param(ph string, t vtype) string {
 	return "CAST(" + ph + " AS " + pgType(t) + ")"
 }

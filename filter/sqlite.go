@@ -10,6 +10,25 @@ type sqliteDialect struct{}
 func (sqliteDialect) Name() string           { return "sqlite" }
 func (sqliteDialect) Placeholder(int) string { return "?" }
 
+// opaque reads a bound value through SQLite's unary plus, a no-op that
+// keeps the value, its type and its lack of affinity and collation, and
+// still lets an index serve "col = +?" or "col > +?".
+//
+// A bare parameter is not opaque. modernc.org/sqlite is built with
+// SQLITE_ENABLE_STAT4, and once ANALYZE has stored samples in sqlite_stat4
+// the planner estimates a comparison of an indexed column with a parameter
+// (and a LIKE whose pattern is a parameter) from the value bound at the
+// time, and marks the statement to be recompiled whenever that parameter is
+// bound to another value. A rule such as owner = @request.auth.id binds a
+// different user id on nearly every request, so each execution of the
+// cached statement was a full parse and plan (sqlite3Reprepare) with STAT4
+// probes: the statement cache saved nothing for exactly the queries it is
+// for. SQLITE_DBCONFIG_ENABLE_QPSG would give this guarantee for a whole
+// connection, but the driver does not expose sqlite3_db_config; the unary
+// plus gives it per value. The price is the same as QPSG's: plans come from
+// the average statistics (sqlite_stat1), not from samples of one value.
+func (sqliteDialect) opaque(ph string) string { return "+" + ph }
+
 func (sqliteDialect) param(ph string, t vtype) string { return ph }
 func (sqliteDialect) nullOf(vtype) string             { return "NULL" }
 
