@@ -78,6 +78,9 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request) error {
 	err = s.fileTx(txCtx, func(ctx context.Context, tx *store.Tx) error {
 		for i, br := range reqs {
 			res, err := s.batchOne(r.WithContext(ctx), tx, br)
+			if err == nil {
+				err = tx.Flush(ctx) // a write's error belongs to its request
+			}
 			if err != nil {
 				failed, failErr = i, err
 				return err

@@ -260,13 +260,15 @@ func (s *Service) Create(ctx context.Context, tx *store.Tx, caller *Caller, c *s
 	if err := tx.Insert(ctx, r); err != nil {
 		return nil, s.createRefused(ctx, caller, r, filters, err)
 	}
+	// On PostgreSQL the insert travels with the next statement, so its
+	// unique clash may surface from either of these.
 	if err := s.checkProtected(ctx, tx, caller, c, nil, r, body); err != nil {
-		return nil, err
+		return nil, s.createRefused(ctx, caller, r, filters, err)
 	}
 	if len(filters) > 0 {
 		ok, err := tx.Matches(ctx, c, r.ID(), caller.Request, filters...)
 		if err != nil {
-			return nil, err
+			return nil, s.createRefused(ctx, caller, r, filters, err)
 		}
 		if !ok {
 			return nil, ErrRuleFailed

@@ -26,8 +26,10 @@ type Change struct {
 // OnCommit adds fn to the listeners that receive the record writes of
 // every transaction after it commits, in order, cascaded deletes included;
 // writes of a rolled-back transaction are never reported. Listeners run on
-// the committing goroutine, so they must hand work off rather than do it,
-// and must not modify the records. Add them before serving.
+// the committing goroutine (on SQLite, for every transaction of a shared
+// commit, in commit order), so they must hand work off rather than do it,
+// must not start a write transaction (it would wait for them), and must
+// not modify the records. Add them before serving.
 func (s *Store) OnCommit(fn func([]Change)) {
 	s.schemaMu.Lock() // serialises adders; readers load without locking
 	defer s.schemaMu.Unlock()

@@ -153,12 +153,31 @@ func pgQuery(ctx context.Context, pool *pgxpool.Pool, q string, args ...any) (ro
 
 // pgTx is a write transaction on one pooled PostgreSQL connection. Its
 // BEGIN is not sent on its own: it travels in one pipeline with the
-// transaction's first statement, which saves a round trip per write (a
-// create is BEGIN+INSERT, then COMMIT). A transaction that runs no
+// transaction's first statement, which saves a round trip per write. A
+// write whose outcome the caller does not need at once (an INSERT) waits
+// and travels with the next statement or with the COMMIT, so a create is
+// one round trip: BEGIN, INSERT, COMMIT. A transaction that runs no
 // statement never begins.
 type pgTx struct {
 	conn  *pgxpool.Conn
 	begun bool
+	// pending is the write sent with the next statement or the COMMIT.
+	pending *pendingWrite
+}
+
+// pendingWrite is a write statement sent later (pgTx.pending).
+type pendingWrite struct {
+	q    string
+	args []any
+	// failed maps the statement's error to the caller's.
+	failed func(err error) error
+	// noRows, when set, is a failure that shows as no row written (a
+	// guarded insert whose related records are missing) rather than as an
+	// error: such a write cannot travel with the COMMIT of a transaction
+	// that ran other statements, which would commit them without it. It
+	// is called with the transaction over or its statements still usable,
+	// and returns the caller's error.
+	noRows func(ctx context.Context) error
 }
 
 func (s *Store) beginPG(ctx context.Context) (*pgTx, error) {
@@ -169,30 +188,73 @@ func (s *Store) beginPG(ctx context.Context) (*pgTx, error) {
 	return &pgTx{conn: conn}, nil
 }
 
-// first sends BEGIN and q together. The caller reads q's result from the
-// returned batch and closes it.
-func (p *pgTx) first(ctx context.Context, q string, args []any) (pgx.BatchResults, error) {
-	b := &pgx.Batch{}
-	b.Queue("BEGIN")
-	b.Queue(q, args...)
-	br := p.conn.SendBatch(ctx, b)
-	if _, err := br.Exec(); err != nil {
-		br.Close()
-		return nil, fmt.Errorf("begin: %w", err)
+// execLater queues w to be sent with the next statement or the COMMIT.
+func (p *pgTx) execLater(ctx context.Context, w *pendingWrite) error {
+	if p.pending != nil {
+		if err := p.flush(ctx); err != nil {
+			return err
+		}
 	}
-	p.begun = true
+	p.pending = w
+	return nil
+}
+
+// send sends, in one pipeline, BEGIN (unless sent), the pending write and
+// q (none when q is ""). The caller reads q's result from the returned
+// batch and closes it.
+func (p *pgTx) send(ctx context.Context, q string, args []any) (pgx.BatchResults, error) {
+	b := &pgx.Batch{}
+	if !p.begun {
+		b.Queue("BEGIN")
+	}
+	w := p.pending
+	p.pending = nil
+	if w != nil {
+		b.Queue(w.q, w.args...)
+	}
+	if q != "" {
+		b.Queue(q, args...)
+	}
+	br := p.conn.SendBatch(ctx, b)
+	if !p.begun {
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return nil, fmt.Errorf("begin: %w", err)
+		}
+		p.begun = true
+	}
+	if w != nil {
+		tag, err := br.Exec()
+		if err != nil {
+			br.Close()
+			return nil, w.failed(err)
+		}
+		if tag.RowsAffected() == 0 && w.noRows != nil {
+			br.Close()
+			return nil, w.noRows(ctx)
+		}
+	}
 	return br, nil
 }
 
+// flush sends the pending write on its own.
+func (p *pgTx) flush(ctx context.Context) error {
+	br, err := p.send(ctx, "", nil)
+	if err != nil {
+		return err
+	}
+	return br.Close()
+}
+
 func (p *pgTx) query(ctx context.Context, q string, args ...any) (rows, error) {
-	if p.begun {
+	if p.begun && p.pending == nil {
 		rs, err := p.conn.Query(ctx, q, args...)
 		if err != nil {
 			return nil, err
 		}
 		return &pgRows{Rows: rs}, nil
 	}
-	br, err := p.first(ctx, q, args)
+	br, err := p.send(ctx, q, args)
 	if err != nil {
 		return nil, err
 	}
@@ -205,11 +267,11 @@ func (p *pgTx) query(ctx context.Context, q string, args ...any) (rows, error) {
 }
 
 func (p *pgTx) exec(ctx context.Context, q string, args ...any) (result, error) {
-	if p.begun {
+	if p.begun && p.pending == nil {
 		tag, err := p.conn.Exec(ctx, q, args...)
 		return pgResult(tag.RowsAffected()), err
 	}
-	br, err := p.first(ctx, q, args)
+	br, err := p.send(ctx, q, args)
 	if err != nil {
 		return nil, err
 	}
@@ -226,10 +288,26 @@ var errCommitRolledBack = errors.New("commit: the transaction was rolled back")
 
 func (p *pgTx) commit(ctx context.Context) error {
 	defer p.conn.Release()
-	if !p.begun {
+	if w := p.pending; w != nil && w.noRows != nil && p.begun {
+		// Its failure must be able to stop the commit of the rest.
+		if err := p.flush(ctx); err != nil {
+			p.end()
+			return err
+		}
+	}
+	if !p.begun && p.pending == nil {
 		return nil
 	}
-	tag, err := p.conn.Exec(ctx, "COMMIT")
+	br, err := p.send(ctx, "COMMIT", nil)
+	if err != nil {
+		// A failed pending write has aborted the transaction, and the
+		// COMMIT sent with it rolled it back.
+		return err
+	}
+	tag, err := br.Exec()
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
 	if err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
@@ -244,10 +322,17 @@ func (p *pgTx) commit(ctx context.Context) error {
 // transaction is closed by the pool on release, never reused.
 func (p *pgTx) rollback() {
 	defer p.conn.Release()
+	p.end()
+}
+
+// end rolls back a begun transaction; a pending write is dropped unsent.
+func (p *pgTx) end() {
+	p.pending = nil
 	if !p.begun {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	p.conn.Exec(ctx, "ROLLBACK")
+	p.begun = false
 }

@@ -190,7 +190,11 @@ func (t *Tx) FindOne(ctx context.Context, c *schema.Collection, id string, req *
 	return t.s.findOne(ctx, t, c, id, req, filters)
 }
 
-// Insert stores a new record after checking its relations.
+// Insert stores a new record after checking its relations. On PostgreSQL
+// the INSERT is sent with the transaction's next statement or its COMMIT
+// (one round trip for a create), so its failure — a unique clash, a
+// missing related record — may be reported by that call instead (Flush
+// reports it at once).
 //
 // The relation check rides on the INSERT itself (RETURNING whether every
 // related record exists) instead of costing a query of its own: on
@@ -213,9 +217,13 @@ func (t *Tx) Insert(ctx context.Context, r *schema.Record) error {
 		marks = append(marks, t.s.dialect.Placeholder(len(args)))
 	}
 	q := "INSERT INTO " + quote(c.Name) + " (" + strings.Join(cols, ", ") + ") VALUES (" + strings.Join(marks, ", ") + ")"
+	nvals := len(args)
 	guard, args, err := t.relationGuard(r, args)
 	if err != nil {
 		return err
+	}
+	if t.pg != nil {
+		return t.insertLater(ctx, r, cols, marks[:nvals], q, guard, args)
 	}
 	if guard == "" {
 		if _, err := t.exec(ctx, q, args...); err != nil {
@@ -243,6 +251,56 @@ func (t *Tx) Insert(ctx context.Context, r *schema.Record) error {
 	t.record(ActionCreate, r)
 	return nil
 }
+
+// Flush sends a write that waits for the transaction's next statement
+// (on PostgreSQL, an Insert travels with the next statement or the
+// COMMIT), so that its error, if any, is reported now: for a caller that
+// must tell which of several writes failed. Elsewhere it does nothing.
+func (t *Tx) Flush(ctx context.Context) error {
+	if t.pg == nil || t.pg.pending == nil {
+		return nil
+	}
+	return t.pg.flush(ctx)
+}
+
+// insertLater is Insert on PostgreSQL: the INSERT waits to travel with
+// the transaction's next statement or its COMMIT (pgTx.pending). With
+// relations to check it is an INSERT … SELECT … WHERE guard, which writes
+// no row when a related record is missing; the relations are then checked
+// one by one for the error.
+func (t *Tx) insertLater(ctx context.Context, r *schema.Record, cols, marks []string, q, guard string, args []any) error {
+	c := r.Collection
+	w := &pendingWrite{q: q, args: args, failed: func(err error) error { return t.s.mapWriteError(c, err) }}
+	if guard != "" {
+		// SELECT, unlike VALUES, does not take its parameters' types from
+		// the columns, so they are cast.
+		casts := make([]string, len(marks))
+		i := 0
+		for _, f := range c.Fields {
+			if f.Storage() == schema.StoreNone {
+				continue
+			}
+			casts[i] = t.s.dialect.CastParam(marks[i], f.Storage())
+			i++
+		}
+		w.q = "INSERT INTO " + quote(c.Name) + " (" + strings.Join(cols, ", ") + ") SELECT " + strings.Join(casts, ", ") + " WHERE " + guard
+		w.noRows = func(ctx context.Context) error {
+			if err := t.checkRelations(ctx, r); err != nil {
+				return err
+			}
+			return fmt.Errorf("insert into %s: %w", c.Name, errRelationsChanged)
+		}
+	}
+	if err := t.pg.execLater(ctx, w); err != nil {
+		return err
+	}
+	t.record(ActionCreate, r)
+	return nil
+}
+
+// errRelationsChanged: an insert's related records were missing when it
+// ran and present when checked right after.
+var errRelationsChanged = errors.New("a related record was created meanwhile; try again")
 
 // Update writes every stored column of r (found by r's id) after checking
 // its relations, in the UPDATE's own WHERE clause (see Insert).

@@ -289,3 +289,66 @@ func TestGroupCommitFailuresIsolated(t *testing.T) {
 		}
 	})
 }
+
+// TestInsertMissingRelationLast: on PostgreSQL an insert travels with the
+// next statement or the COMMIT. One whose related record is missing, as
+// the last write of a transaction that wrote before it, must fail the
+// transaction with the field's error and commit none of it; alone, it
+// must fail the same way.
+func TestInsertMissingRelationLast(t *testing.T) {
+	t.Parallel()
+	testenv.Run(t, func(t *testing.T, b testenv.Backend) {
+		ctx := context.Background()
+		st := openStore(t, b, store.Config{})
+		users := st.Schema().Lookup("users")
+		owner, _ := schema.NewField("relation", "owner")
+		owner.Options.(*schema.RelationOptions).CollectionID = users.ID
+		title, _ := schema.NewField("text", "title")
+		notes, err := st.SaveCollection(ctx, &schema.Collection{Name: "notes", Type: schema.TypeBase, Fields: []*schema.Field{title, owner}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		u := newRecord(users, map[string]any{"id": "relowner0000001", "email": "o@example.com", "password": "x"})
+		if err := st.Tx(ctx, func(tx *store.Tx) error { return tx.Insert(ctx, u) }); err != nil {
+			t.Fatal(err)
+		}
+		note := func(id, owner string) *schema.Record {
+			return newRecord(notes, map[string]any{"id": id, "title": id, "owner": owner})
+		}
+		exists := func(id string) bool {
+			_, err := st.FindOne(ctx, notes, id, nil)
+			return err == nil
+		}
+		missing := func(err error) bool {
+			var fe schema.Errors
+			if !errors.As(err, &fe) {
+				return false
+			}
+			f, ok := fe["owner"].(*schema.FieldError)
+			return ok && f.Code == "validation_missing_rel_records"
+		}
+		err = st.Tx(ctx, func(tx *store.Tx) error {
+			if err := tx.Insert(ctx, note("relfirst0000001", u.ID())); err != nil {
+				return err
+			}
+			return tx.Insert(ctx, note("rellast00000001", "nosuchuser0001"))
+		})
+		if !missing(err) || exists("relfirst0000001") || exists("rellast00000001") {
+			t.Fatalf("last insert with a missing relation: err %v, first kept %v", err, exists("relfirst0000001"))
+		}
+		err = st.Tx(ctx, func(tx *store.Tx) error { return tx.Insert(ctx, note("relalone0000001", "nosuchuser0001")) })
+		if !missing(err) || exists("relalone0000001") {
+			t.Fatalf("lone insert with a missing relation: %v", err)
+		}
+		err = st.Tx(ctx, func(tx *store.Tx) error {
+			if err := tx.Insert(ctx, note("relgood00000001", u.ID())); err != nil {
+				return err
+			}
+			_, err := tx.FindOne(ctx, notes, "relgood00000001", nil) // reads its own write
+			return err
+		})
+		if err != nil || !exists("relgood00000001") {
+			t.Fatalf("insert then read: %v", err)
+		}
+	})
+}
