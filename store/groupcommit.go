@@ -114,7 +114,7 @@ func (g *writeGroup) run(ctx context.Context, fn func(tx *Tx) error) error {
 		}
 	}()
 	if err := tx.control("SAVEPOINT member"); err != nil {
-		b.aborted = fmt.Errorf("savepoint: %w", err)
+		g.abort(b, fmt.Errorf("savepoint: %w", err))
 		g.leave()
 		return b.aborted
 	}
