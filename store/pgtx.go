@@ -171,6 +171,8 @@ type pendingWrite struct {
 	args []any
 	// failed maps the statement's error to the caller's.
 	failed func(err error) error
+	// span starts the statement's trace span when its result is read.
+	span func(ctx context.Context) func(error)
 	// noRows, when set, is a failure that shows as no row written (a
 	// guarded insert whose related records are missing) rather than as an
 	// error: such a write cannot travel with the COMMIT of a transaction
@@ -224,7 +226,12 @@ func (p *pgTx) send(ctx context.Context, q string, args []any) (pgx.BatchResults
 		p.begun = true
 	}
 	if w != nil {
+		end := endNothing
+		if w.span != nil {
+			end = w.span(ctx)
+		}
 		tag, err := br.Exec()
+		end(err)
 		if err != nil {
 			br.Close()
 			return nil, w.failed(err)

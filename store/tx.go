@@ -271,6 +271,10 @@ func (t *Tx) Flush(ctx context.Context) error {
 func (t *Tx) insertLater(ctx context.Context, r *schema.Record, cols, marks []string, q, guard string, args []any) error {
 	c := r.Collection
 	w := &pendingWrite{q: q, args: args, failed: func(err error) error { return t.s.mapWriteError(c, err) }}
+	w.span = func(ctx context.Context) func(error) {
+		_, end := t.s.span(ctx, "db.exec", w.q)
+		return end
+	}
 	if guard != "" {
 		// SELECT, unlike VALUES, does not take its parameters' types from
 		// the columns, so they are cast.
