@@ -90,6 +90,8 @@ func toError(err error) *Error {
 		return &Error{Status: 499, Message: "The request was canceled.", Cause: err}
 	case errors.Is(err, store.ErrBatchAborted):
 		return &Error{Status: http.StatusServiceUnavailable, Message: "The write was rolled back with others in its transaction; try again.", Cause: err}
+	case errors.Is(err, store.ErrRelationsChanged):
+		return &Error{Status: http.StatusConflict, Message: "A related record was created meanwhile; try again.", Cause: err}
 	case errors.Is(err, context.DeadlineExceeded):
 		return &Error{Status: http.StatusServiceUnavailable, Message: "The request timed out.", Cause: err}
 	}

@@ -517,20 +517,6 @@ func benchWebhookCost(t *testing.T, wa *webhookBenchApp) costResult {
 		P50Ratio: pairedRatio(durations(p50[1]), durations(p50[0])), MeanRatio: pairedRatio(durations(mean[1]), durations(mean[0]))}
 }
 
-// median is the middle of xs (the mean of the two middles for an even
-// count); xs is not changed. bench/logcost_test.go uses it too.
-func median(xs []float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
 // jobsMedianDuration is median for durations.
 func jobsMedianDuration(ds []time.Duration) time.Duration {
 	return time.Duration(median(durations(ds)))

@@ -139,23 +139,23 @@ func scalePoint(rows int, ms []*Measure) ScalePoint {
 			p.Noisy++
 		}
 	}
-	p.Mean = time.Duration(medianOf(means))
-	p.CPU, p.RPS = medianOf(cpus), medianOf(rps)
+	p.Mean = time.Duration(median(means))
+	p.CPU, p.RPS = median(cpus), median(rps)
 	return p
 }
 
-// medianOf returns the median of xs (0 when empty); xs is sorted in place.
-// (bench's tests have their own median, which copies.)
-func medianOf(xs []float64) float64 {
+// median is the middle of xs (the mean of the two middles for an even
+// count, 0 when empty); xs is not changed.
+func median(xs []float64) float64 {
 	if len(xs) == 0 {
 		return 0
 	}
-	slices.Sort(xs)
-	n := len(xs)
-	if n%2 == 1 {
-		return xs[n/2]
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
 	}
-	return (xs[n/2-1] + xs[n/2]) / 2
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 // growth compares the last point with the first.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -302,19 +303,29 @@ func (p *pgTx) commit(ctx context.Context) error {
 			return err
 		}
 	}
-	if !p.begun && p.pending == nil {
-		return nil
+	if p.pending == nil {
+		if !p.begun {
+			return nil
+		}
+		tag, err := p.conn.Exec(ctx, "COMMIT")
+		return commitOutcome(tag, err)
 	}
 	br, err := p.send(ctx, "COMMIT", nil)
 	if err != nil {
-		// A failed pending write has aborted the transaction, and the
-		// COMMIT sent with it rolled it back.
+		// The pending write failed: as an error, which aborted the
+		// transaction (the COMMIT sent with it rolled back), or by writing
+		// nothing in a transaction that held nothing else.
 		return err
 	}
 	tag, err := br.Exec()
 	if cerr := br.Close(); err == nil {
 		err = cerr
 	}
+	return commitOutcome(tag, err)
+}
+
+// commitOutcome is the caller's error for COMMIT's answer.
+func commitOutcome(tag pgconn.CommandTag, err error) error {
 	if err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}

@@ -196,9 +196,9 @@ func (t *Tx) FindOne(ctx context.Context, c *schema.Collection, id string, req *
 // missing related record — may be reported by that call instead (Flush
 // reports it at once).
 //
-// The relation check rides on the INSERT itself (RETURNING whether every
-// related record exists) instead of costing a query of its own: on
-// PostgreSQL that saves a round trip per write. Only when the answer is
+// The relation check rides on the INSERT itself instead of costing a
+// query of its own (see insertLater for PostgreSQL). On SQLite the INSERT
+// returns whether every related record exists; only when the answer is
 // no is the row removed again and the relations checked one by one, for
 // an error that names the field.
 func (t *Tx) Insert(ctx context.Context, r *schema.Record) error {
@@ -206,7 +206,7 @@ func (t *Tx) Insert(ctx context.Context, r *schema.Record) error {
 	if c.IsView() {
 		return errReadOnlyView
 	}
-	var cols, marks []string
+	var cols, marks, casts []string
 	var args []any
 	for _, f := range c.Fields {
 		if f.Storage() == schema.StoreNone {
@@ -214,16 +214,19 @@ func (t *Tx) Insert(ctx context.Context, r *schema.Record) error {
 		}
 		cols = append(cols, quote(f.Name))
 		args = append(args, toDB(f, r.Get(f.Name)))
-		marks = append(marks, t.s.dialect.Placeholder(len(args)))
+		ph := t.s.dialect.Placeholder(len(args))
+		marks = append(marks, ph)
+		if t.pg != nil {
+			casts = append(casts, t.s.dialect.CastParam(ph, f.Storage()))
+		}
 	}
 	q := "INSERT INTO " + quote(c.Name) + " (" + strings.Join(cols, ", ") + ") VALUES (" + strings.Join(marks, ", ") + ")"
-	nvals := len(args)
 	guard, args, err := t.relationGuard(r, args)
 	if err != nil {
 		return err
 	}
 	if t.pg != nil {
-		return t.insertLater(ctx, r, cols, marks[:nvals], q, guard, args)
+		return t.insertLater(ctx, r, cols, casts, q, guard, args)
 	}
 	if guard == "" {
 		if _, err := t.exec(ctx, q, args...); err != nil {
@@ -267,8 +270,10 @@ func (t *Tx) Flush(ctx context.Context) error {
 // the transaction's next statement or its COMMIT (pgTx.pending). With
 // relations to check it is an INSERT … SELECT … WHERE guard, which writes
 // no row when a related record is missing; the relations are then checked
-// one by one for the error.
-func (t *Tx) insertLater(ctx context.Context, r *schema.Record, cols, marks []string, q, guard string, args []any) error {
+// one by one for the error. casts are the values' placeholders cast to
+// their columns' types: SELECT, unlike VALUES, does not take them from
+// the columns.
+func (t *Tx) insertLater(ctx context.Context, r *schema.Record, cols, casts []string, q, guard string, args []any) error {
 	c := r.Collection
 	w := &pendingWrite{q: q, args: args, failed: func(err error) error { return t.s.mapWriteError(c, err) }}
 	w.span = func(ctx context.Context) func(error) {
@@ -276,23 +281,12 @@ func (t *Tx) insertLater(ctx context.Context, r *schema.Record, cols, marks []st
 		return end
 	}
 	if guard != "" {
-		// SELECT, unlike VALUES, does not take its parameters' types from
-		// the columns, so they are cast.
-		casts := make([]string, len(marks))
-		i := 0
-		for _, f := range c.Fields {
-			if f.Storage() == schema.StoreNone {
-				continue
-			}
-			casts[i] = t.s.dialect.CastParam(marks[i], f.Storage())
-			i++
-		}
 		w.q = "INSERT INTO " + quote(c.Name) + " (" + strings.Join(cols, ", ") + ") SELECT " + strings.Join(casts, ", ") + " WHERE " + guard
 		w.noRows = func(ctx context.Context) error {
 			if err := t.checkRelations(ctx, r); err != nil {
 				return err
 			}
-			return fmt.Errorf("insert into %s: %w", c.Name, errRelationsChanged)
+			return fmt.Errorf("insert into %s: %w", c.Name, ErrRelationsChanged)
 		}
 	}
 	if err := t.pg.execLater(ctx, w); err != nil {
@@ -302,9 +296,10 @@ func (t *Tx) insertLater(ctx context.Context, r *schema.Record, cols, marks []st
 	return nil
 }
 
-// errRelationsChanged: an insert's related records were missing when it
-// ran and present when checked right after.
-var errRelationsChanged = errors.New("a related record was created meanwhile; try again")
+// ErrRelationsChanged is returned on PostgreSQL for an insert whose
+// related records were missing when it ran and present when checked right
+// after (created meanwhile by another transaction): trying again succeeds.
+var ErrRelationsChanged = errors.New("a related record was created meanwhile; try again")
 
 // Update writes every stored column of r (found by r's id) after checking
 // its relations, in the UPDATE's own WHERE clause (see Insert).
