@@ -108,9 +108,10 @@ type Config struct {
 	// throttling, whatever the settings say (tests and benchmarks only).
 	DisableRateLimits bool
 	// DisablePublicCache stops keeping guests' answers to public record
-	// reads in memory until the next write. The cache is only ever on for
-	// SQLite, where this process is the database's only writer; turn it
-	// off when something else writes to data.db while Plinth runs.
+	// reads, and the totals of filtered lists, in memory until the next
+	// write. Both are only ever on for SQLite, where this process is the
+	// database's only writer; turn them off when something else writes to
+	// data.db while Plinth runs.
 	DisablePublicCache bool
 	// NATSURL (nats://...) carries realtime events between instances.
 	// Empty: PostgreSQL LISTEN/NOTIFY on PostgreSQL, none on SQLite.
@@ -188,7 +189,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 			tr.shutdown(context.Background()) // New failed: stop the exporter
 		}
 	}()
-	st, err := store.Open(ctx, store.Config{Dir: cfg.DataDir, URL: cfg.DatabaseURL, SQLiteSync: cfg.SQLiteSync, QueryTimeout: cfg.QueryTimeout, Tracer: tr.tracer()})
+	st, err := store.Open(ctx, store.Config{Dir: cfg.DataDir, URL: cfg.DatabaseURL, SQLiteSync: cfg.SQLiteSync, QueryTimeout: cfg.QueryTimeout, Tracer: tr.tracer(),
+		CacheTotals: !cfg.DisablePublicCache})
 	if err != nil {
 		return nil, err
 	}

@@ -211,23 +211,34 @@ func (s *Store) list(ctx context.Context, r reader, q ListQuery) (page *Page, er
 			return nil, err
 		} else if ok {
 			page.TotalItems = n
-		} else {
-			rows, err := r.query(ctx, "SELECT COUNT(*)"+from, p.Values[:whereArgs]...)
-			if err != nil {
-				return nil, fmt.Errorf("count %s: %w", c.Name, err)
-			}
-			defer rows.Close()
-			if rows.Next() {
-				if err := rows.Scan(&page.TotalItems); err != nil {
-					return nil, err
-				}
-			}
-			if err := rows.Err(); err != nil {
-				return nil, err
-			}
+		} else if page.TotalItems, err = s.countRows(ctx, r, c, "SELECT COUNT(*)"+from, p.Values[:whereArgs]); err != nil {
+			return nil, err
 		}
 	}
 	return page, nil
+}
+
+// countRows runs the count statement of a list. Outside a transaction the
+// totals cache answers it when it can: inside one, the transaction's own
+// writes count, and those are nobody else's.
+func (s *Store) countRows(ctx context.Context, r reader, c *schema.Collection, query string, args []any) (int, error) {
+	count := func() (n int, err error) {
+		rows, err := r.query(ctx, query, args...)
+		if err != nil {
+			return 0, fmt.Errorf("count %s: %w", c.Name, err)
+		}
+		defer rows.Close()
+		if rows.Next() {
+			if err := rows.Scan(&n); err != nil {
+				return 0, err
+			}
+		}
+		return n, rows.Err()
+	}
+	if _, outside := r.(*Store); !outside || s.totals == nil {
+		return count()
+	}
+	return s.totals.total(ctx, totalKey(query, args), count)
 }
 
 // orderBy compiles the sort parameter. Without one, SQLite tables keep

@@ -16,11 +16,22 @@ import (
 // write (inserts, deletes, cascades, rolled back transactions, truncation,
 // renames, a collection deleted and made again), whether it comes from the
 // kept row count (unfiltered lists on SQLite) or from a COUNT (filtered).
+// With CacheTotals, the filtered totals come from the totals cache where
+// it is on (SQLite) and must stay just as exact.
 func TestListTotals(t *testing.T) {
 	t.Parallel()
+	for _, cached := range []bool{false, true} {
+		t.Run(fmt.Sprintf("cacheTotals=%t", cached), func(t *testing.T) {
+			t.Parallel()
+			testListTotals(t, store.Config{CacheTotals: cached})
+		})
+	}
+}
+
+func testListTotals(t *testing.T, cfg store.Config) {
 	testenv.Run(t, func(t *testing.T, b testenv.Backend) {
 		ctx := context.Background()
-		st := openStore(t, b, store.Config{})
+		st := openStore(t, b, cfg)
 		save := func(def string) *schema.Collection {
 			t.Helper()
 			var c schema.Collection
@@ -86,13 +97,18 @@ func TestListTotals(t *testing.T) {
 			if err := tx.Delete(ctx, first); err != nil {
 				return err
 			}
-			// Inside, the transaction sees its own writes.
-			page, err := tx.List(ctx, store.ListQuery{Collection: posts, Page: 2, PerPage: 5})
-			if err != nil {
-				return err
-			}
-			if page.TotalItems != 32 {
-				return fmt.Errorf("total inside the transaction = %d, want 32", page.TotalItems)
+			// Inside, the transaction sees its own writes, filtered or not.
+			for _, q := range []struct {
+				filter string
+				want   int
+			}{{"", 32}, {"n >= 10", 23}} {
+				page, err := tx.List(ctx, store.ListQuery{Collection: posts, Filter: q.filter, Page: 2, PerPage: 5})
+				if err != nil {
+					return err
+				}
+				if page.TotalItems != q.want {
+					return fmt.Errorf("total with filter %q inside the transaction = %d, want %d", q.filter, page.TotalItems, q.want)
+				}
 			}
 			return boom
 		})

@@ -39,6 +39,11 @@ type Config struct {
 	// Tracer, when set, gets a span per statement and per write
 	// transaction (OpenTelemetry), under the caller's span.
 	Tracer trace.Tracer
+	// CacheTotals keeps the totals of filtered lists until the next
+	// write (see totalsCache). Only for SQLite, and only when nothing but
+	// this store writes to the database: writes made elsewhere would not
+	// reach it.
+	CacheTotals bool
 }
 
 // Store is the database with its dialect and the cached schema.
@@ -68,6 +73,8 @@ type Store struct {
 	onDelete atomic.Pointer[deleteHook]
 	// limits bounds the time and concurrency of costly queries.
 	limits limits
+	// totals keeps the totals of filtered lists (nil: not kept).
+	totals *totalsCache
 	// collectionListeners are told of local collection changes (guarded
 	// by schemaMu).
 	collectionListeners []CollectionChangeFunc
@@ -95,6 +102,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		s.stmts.enabled = true
 		s.writeStmts.enabled = true
 		s.group = newWriteGroup(s)
+		if cfg.CacheTotals {
+			s.totals = newTotalsCache(s.WriteGeneration)
+		}
 	} else {
 		if !strings.HasPrefix(cfg.URL, "postgres://") && !strings.HasPrefix(cfg.URL, "postgresql://") {
 			return nil, errors.New("database url must start with postgres:// (or leave it empty for SQLite)")

@@ -199,7 +199,7 @@ func parseFlags(name string, args []string, getenv func(string) string, stderr i
 	fs.StringVar(&cfg.MigrationsDir, "migrations-dir", env("MIGRATIONS_DIR", ""), "directory of the application's migration files; default: migrations next to --dir (PLINTH_MIGRATIONS_DIR)")
 	fs.String("automigrate", env("AUTOMIGRATE", "auto"), "serve: write a migration file for every collection change: auto (on when the migrations directory exists), on or off (PLINTH_AUTOMIGRATE)")
 	rateLimits := fs.String("rate-limits", env("RATE_LIMITS", "on"), "on, or off to disable rate limits and failed-login throttling (tests, benchmarks) (PLINTH_RATE_LIMITS)")
-	publicCache := fs.String("public-cache", env("PUBLIC_CACHE", "on"), "on, or off to stop keeping guests' public record reads in memory until the next write; it is always off on PostgreSQL (PLINTH_PUBLIC_CACHE)")
+	publicCache := fs.String("public-cache", env("PUBLIC_CACHE", "on"), "on, or off to stop keeping guests' public record reads and the totals of filtered lists in memory until the next write (off when something else writes to data.db); it is always off on PostgreSQL (PLINTH_PUBLIC_CACHE)")
 	var rest []string
 	for {
 		if err := fs.Parse(args); err != nil {
