@@ -211,9 +211,23 @@ func (h *harness) realtimeTransport(ctx context.Context, db string, dbArgs []str
 
 	// Fan-out: one event at a time, each awaited by everyone.
 	mon := startMonitor(ctx, srv.pid(), "", 50*time.Millisecond)
+	var prof <-chan error
+	profPath := filepath.Join(h.outDir, fmt.Sprintf("cpu-%s-%s-%s.pprof", db, realtimeScenario, transport))
+	if h.cfg.Profile == realtimeScenario {
+		// About the length of the fan-out phase: each event's delivery
+		// (well under a second) and the gap after it.
+		prof = captureProfile(ctx, srv.baseURL, time.Duration(events)*(gap+300*time.Millisecond), profPath)
+	}
 	var last []time.Duration
 	res.CreateEventN = fo.createEvents(ctx, ct, gap, &last)
 	proc := mon.stop()
+	if prof != nil {
+		if err := <-prof; err != nil {
+			res.Notes += " CPU profile failed: " + err.Error()
+		} else {
+			h.rep.Profiles = append(h.rep.Profiles, filepath.Base(profPath))
+		}
+	}
 	res.FanoutCPUPerEvent = proc.CPUSeconds / float64(max(events, 1))
 	res.FanoutBackgroundShare = proc.BackgroundShare
 	res.Fanout, res.Delivered = fo.latencies()
@@ -241,6 +255,9 @@ func (h *harness) startRealtimePlinth(ctx context.Context, dir string, dbArgs []
 	// Rate limits off (one IP opens thousands of streams); an idle timeout
 	// far beyond the run, so streams end only when the run does.
 	env := []string{"PLINTH_RATE_LIMITS=off", "PLINTH_REALTIME_IDLE_TIMEOUT=1h", "PLINTH_METRICS_TOKEN=" + benchMetricsToken}
+	if h.cfg.Profile == realtimeScenario {
+		env = append(env, "PLINTH_PPROF=1")
+	}
 	args = append([]string{"serve", "--http", addr, "--dir", dir}, dbArgs...)
 	logPath := filepath.Join(h.outDir, "plinth-realtime-"+name+".log")
 	srv, err := startServer(ctx, "plinth", h.bins.plinth, addr, logPath, env, time.Minute, args...)
