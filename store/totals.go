@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -86,12 +87,23 @@ func (c *totalsCache) total(ctx context.Context, key string, count func() (int, 
 		// run out of time); this caller counts for itself.
 		return count()
 	}
-	p := &pendingCount{gen: gen, done: make(chan struct{})}
+	p := &pendingCount{gen: gen, done: make(chan struct{}), err: errCountAbandoned}
 	c.pending[key] = p
 	c.mu.Unlock()
-
+	// Deferred so that waiters are released even if count panics.
+	defer c.settle(key, p)
 	p.n, p.err = count()
+	return p.n, p.err
+}
 
+// errCountAbandoned is what waiters see when the count they waited for
+// never returned (it panicked); they then count for themselves.
+var errCountAbandoned = errors.New("store: count abandoned")
+
+// settle ends p: it stores its total if no write committed since its
+// generation and releases whoever waits for it.
+func (c *totalsCache) settle(key string, p *pendingCount) {
+	gen := p.gen
 	c.mu.Lock()
 	if c.pending[key] == p {
 		delete(c.pending, key)
@@ -111,7 +123,6 @@ func (c *totalsCache) total(ctx context.Context, key string, count func() (int, 
 	}
 	c.mu.Unlock()
 	close(p.done)
-	return p.n, p.err
 }
 
 // totalKey is the cache key of a count statement with its bound values.
