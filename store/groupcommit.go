@@ -53,9 +53,11 @@ type writeGroup struct {
 	notifyMu sync.Mutex
 	// batches and members count commits and the transactions they held.
 	batches, members atomic.Uint64
-	// maxMembers is groupMaxMembers except in benchmarks that compare
-	// with a commit per transaction.
+	// maxMembers and maxAge are groupMaxMembers and groupMaxAge except in
+	// benchmarks that compare with a commit per transaction and in tests
+	// that need a batch to stay open.
 	maxMembers int
+	maxAge     time.Duration
 }
 
 // batch is one SQLite transaction shared by several write transactions.
@@ -75,11 +77,11 @@ type batch struct {
 }
 
 func newWriteGroup(s *Store) *writeGroup {
-	return &writeGroup{s: s, turn: make(chan struct{}, 1), maxMembers: groupMaxMembers}
+	return &writeGroup{s: s, turn: make(chan struct{}, 1), maxMembers: groupMaxMembers, maxAge: groupMaxAge}
 }
 
-// run runs fn as one member of a batch and returns once the batch holding
-// its writes has committed (or fn failed, its writes undone).
+// run runs fn as one member of a batch and returns once the batch has
+// ended: committed with fn's writes, or without them when fn failed.
 func (g *writeGroup) run(ctx context.Context, fn func(tx *Tx) error) error {
 	g.waiting.Add(1)
 	select {
@@ -125,6 +127,7 @@ func (g *writeGroup) run(ctx context.Context, fn func(tx *Tx) error) error {
 		if !ended {
 			g.undo(b, tx)
 			g.leave()
+			<-b.done
 		}
 	}()
 	err = fn(tx)
@@ -133,8 +136,13 @@ func (g *writeGroup) run(ctx context.Context, fn func(tx *Tx) error) error {
 	}
 	ended = true
 	if err != nil {
+		// A failure is answered after the batch ends too: it may come
+		// from what an earlier member wrote (a unique key taken, stock
+		// sold out), and a caller that reads after the answer must find
+		// that write, not the state before the batch.
 		g.undo(b, tx)
 		g.leave()
+		<-b.done
 		return err
 	}
 	if err := tx.control("RELEASE member"); err != nil {
@@ -202,7 +210,7 @@ func (g *writeGroup) leave() {
 		<-g.turn
 		return
 	}
-	if b.aborted == nil && g.waiting.Load() > 0 && len(b.members) < g.maxMembers && time.Since(b.begun) < groupMaxAge {
+	if b.aborted == nil && g.waiting.Load() > 0 && len(b.members) < g.maxMembers && time.Since(b.begun) < g.maxAge {
 		<-g.turn
 		return
 	}

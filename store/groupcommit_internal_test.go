@@ -81,6 +81,83 @@ func TestGroupCommitInterrupted(t *testing.T) {
 	}
 }
 
+// TestGroupCommitFailureSeesEarlierMember: a member that fails because of
+// what an earlier member of its batch wrote (here, the same id) is
+// answered only once that write is committed, so a caller that reads
+// after the failure (an idempotent retry looking for the first order)
+// finds it. Regression: the failure was answered while the batch was
+// still open and the read found nothing.
+func TestGroupCommitFailureSeesEarlierMember(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, Config{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.group.maxAge = time.Minute
+	users := s.Schema().Lookup("users")
+	newUser := func(id string) *schema.Record {
+		r := schema.NewRecord(users)
+		r.Set("id", id)
+		r.Set("email", id+"@example.com")
+		r.Set("password", "x")
+		schema.Prepare(r, true, time.Now())
+		return r
+	}
+	waitFor := func(n int32) {
+		for s.group.waiting.Load() != n {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	// Statements the writer has not prepared yet are prepared after the
+	// transaction, which waits for the writer's connection: insert once,
+	// and fail once, so that the members below find theirs ready.
+	for _, want := range []bool{true, false} {
+		err := s.Tx(ctx, func(tx *Tx) error { return tx.Insert(ctx, newUser("warmupwarmup001")) })
+		if (err == nil) != want {
+			t.Fatalf("warm-up insert: %v", err)
+		}
+	}
+	// The holder keeps the writer until the others queue, in order: the
+	// first insert, its duplicate, and a last member that keeps the batch
+	// open after the duplicate has failed.
+	held, release := make(chan struct{}), make(chan struct{})
+	tx := func(fn func(*Tx) error) chan error {
+		done := make(chan error, 1)
+		go func() { done <- s.Tx(ctx, fn) }()
+		return done
+	}
+	holder := tx(func(*Tx) error { close(held); <-release; return nil })
+	<-held
+	first := tx(func(tx *Tx) error { return tx.Insert(ctx, newUser("sameidsameid001")) })
+	waitFor(1)
+	dup := tx(func(tx *Tx) error { return tx.Insert(ctx, newUser("sameidsameid001")) })
+	waitFor(2)
+	inLast, releaseLast := make(chan struct{}), make(chan struct{})
+	last := tx(func(*Tx) error { close(inLast); <-releaseLast; return nil })
+	waitFor(3)
+	close(release)
+	<-inLast
+	select {
+	case err := <-dup:
+		_, findErr := s.FindOne(ctx, users, "sameidsameid001", nil)
+		t.Fatalf("the duplicate was answered (%v) while its batch was open; a read then finds the first insert: %v", err, findErr)
+	case <-time.After(200 * time.Millisecond):
+	}
+	close(releaseLast)
+	if err := <-dup; err == nil {
+		t.Fatal("the duplicate id was inserted")
+	}
+	if _, err := s.FindOne(ctx, users, "sameidsameid001", nil); err != nil {
+		t.Fatalf("after the duplicate's failure: %v", err)
+	}
+	for _, c := range []chan error{holder, first, last} {
+		if err := <-c; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkGroupCommit inserts records from many goroutines at once, with
 // transactions batched into shared commits and with a commit each.
 func BenchmarkGroupCommit(b *testing.B) {
