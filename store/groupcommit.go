@@ -222,6 +222,9 @@ func (g *writeGroup) leave() {
 	default:
 		if cerr := b.tx.Commit(); cerr != nil {
 			err = fmt.Errorf("commit: %w", cerr)
+		} else if c := g.s.checkpointer; c != nil {
+			c.committed()
+			c.finishIfDue(context.Background(), b.conn)
 		}
 	}
 	b.conn.Close()

@@ -192,6 +192,9 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return fmt.Errorf("commit: %w", err)
 	}
 	s.writeGen.Add(1)
+	if s.checkpointer != nil {
+		s.checkpointer.committed()
+	}
 	return nil
 }
 

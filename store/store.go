@@ -61,6 +61,8 @@ type Store struct {
 	writeStmts stmtCache
 	// group batches write transactions into shared commits (SQLite).
 	group *writeGroup
+	// checkpointer copies the WAL into the database file (SQLite).
+	checkpointer *walCheckpointer
 	// onCommit lists the listeners of committed record writes (OnCommit).
 	onCommit atomic.Pointer[[]func([]Change)]
 	// writeGen counts committed write transactions (WriteGeneration).
@@ -94,11 +96,12 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 			return nil, fmt.Errorf("create data dir: %w", err)
 		}
-		w, r, err := openSQLite(ctx, cfg.Dir, strings.ToUpper(cfg.SQLiteSync))
+		w, r, ckpt, err := openSQLite(ctx, cfg.Dir, strings.ToUpper(cfg.SQLiteSync))
 		if err != nil {
 			return nil, err
 		}
 		s.dialect, s.write, s.read = sqliteDialect{}, w, r
+		s.checkpointer = startCheckpointer(ckpt)
 		s.stmts.enabled = true
 		s.writeStmts.enabled = true
 		s.group = newWriteGroup(s)
@@ -138,9 +141,12 @@ func (s *Store) PostgresPool() *pgxpool.Pool { return s.pgPool }
 // Close closes the database connections. SQLite checkpoints its WAL when the
 // last connection closes.
 func (s *Store) Close() error {
+	var errs []error
+	if s.checkpointer != nil {
+		errs = append(errs, s.checkpointer.close())
+	}
 	s.stmts.close()
 	s.writeStmts.close()
-	var errs []error
 	if s.read != nil && s.read != s.write {
 		errs = append(errs, s.read.Close())
 	}
