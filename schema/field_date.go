@@ -119,10 +119,13 @@ func FormatDate(t time.Time) string {
 }
 
 // dateLayouts are the forms ParseDate accepts, tried in order. Fractional
-// seconds are accepted after the seconds of any layout that has them.
+// seconds are accepted after the seconds of any layout that has them. The
+// canonical form comes first: it is what every stored and stamped date is
+// (autodate fields are validated on every write), and no layout before it
+// could read the same text differently.
 var dateLayouts = []string{
-	time.RFC3339Nano,
 	"2006-01-02 15:04:05Z07:00", // the canonical form, and other offsets
+	time.RFC3339Nano,
 	"2006-01-02T15:04:05Z0700",
 	"2006-01-02 15:04:05Z0700",
 	"2006-01-02 15:04:05 -0700",
