@@ -16,8 +16,8 @@ import (
 // for thousands of page copies (measured: 40% of the writer's time went
 // to commits, most of it the checkpoints; without them create and update
 // ran 30-55% faster). Here the writer does not checkpoint by itself; a
-// connection of its own copies the pages in the background (PASSIVE: it
-// never blocks the writer or a reader), shortly after commits.
+// reader connection copies the pages in the background (PASSIVE: it never
+// blocks the writer or another reader), shortly after commits.
 //
 // A passive checkpoint running beside the writer seldom finds the WAL
 // fully copied at the moment a write begins, which is when SQLite starts
@@ -41,7 +41,13 @@ const (
 
 // walCheckpointer runs the background checkpoints of a SQLite store.
 type walCheckpointer struct {
+	// db is the readers' pool: a checkpoint needs no connection of its
+	// own (which would cost its memory, idle or not).
 	db *sql.DB
+	// onIdleWriter runs fn with the writer's connection if no write
+	// transaction holds or waits for it: a server that writes now and
+	// then checkpoints there and never opens a reader for it.
+	onIdleWriter func(fn func(q querier)) bool
 	// kick is signalled after a commit.
 	kick chan struct{}
 	// restartPages is walRestartPages except in tests.
@@ -55,9 +61,10 @@ type walCheckpointer struct {
 	runs, finishes atomic.Uint64
 }
 
-func startCheckpointer(db *sql.DB) *walCheckpointer {
+func startCheckpointer(db *sql.DB, onIdleWriter func(fn func(q querier)) bool) *walCheckpointer {
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &walCheckpointer{db: db, kick: make(chan struct{}, 1), restartPages: walRestartPages, cancel: cancel, done: make(chan struct{})}
+	c := &walCheckpointer{db: db, onIdleWriter: onIdleWriter, kick: make(chan struct{}, 1),
+		restartPages: walRestartPages, cancel: cancel, done: make(chan struct{})}
 	go c.loop(ctx)
 	return c
 }
@@ -86,7 +93,12 @@ func (c *walCheckpointer) loop(ctx context.Context) {
 			case <-time.After(checkpointDelay):
 			}
 		}
-		walPages, _, err := walCheckpoint(ctx, c.db)
+		var walPages int
+		var err error
+		run := func(q querier) { walPages, _, err = walCheckpoint(ctx, q) }
+		if !c.onIdleWriter(run) {
+			run(c.db)
+		}
 		if err != nil {
 			continue // the next commit tries again; the writer's fallback bounds the WAL meanwhile
 		}
@@ -107,10 +119,10 @@ func (c *walCheckpointer) finishIfDue(ctx context.Context, conn *sql.Conn) {
 	walCheckpoint(ctx, conn) // a failure leaves the WAL long; the next pass asks again
 }
 
-func (c *walCheckpointer) close() error {
+// close stops the checkpoints; the pool is the store's to close.
+func (c *walCheckpointer) close() {
 	c.cancel()
 	<-c.done
-	return c.db.Close()
 }
 
 // walCheckpoint runs a passive checkpoint and returns the WAL's length

@@ -246,6 +246,26 @@ func (g *writeGroup) leave() {
 	}
 }
 
+// onIdle runs fn with the writer's connection and reports true when no
+// write transaction holds the writer or waits for it; otherwise it reports
+// false at once. Transactions that come meanwhile wait for fn.
+func (g *writeGroup) onIdle(fn func(q querier)) bool {
+	if g.waiting.Load() > 0 {
+		return false
+	}
+	select {
+	case g.turn <- struct{}{}:
+	default:
+		return false
+	}
+	defer func() { <-g.turn }()
+	if g.cur != nil { // a batch left open for a transaction on its way
+		return false
+	}
+	fn(g.s.write)
+	return true
+}
+
 // rescue takes the turn once to end a batch left open for a transaction
 // that gave up waiting.
 func (g *writeGroup) rescue() {

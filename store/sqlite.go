@@ -107,13 +107,13 @@ func (sqliteDialect) NameInUse(ctx context.Context, q querier, name string) (boo
 // beyond it, pages are read as usual).
 const sqliteMmapBytes = 1 << 30
 
-// openSQLite opens the database file under dir three times: a
-// single-connection writer (SQLite allows one writer at a time; queueing in
-// Go is cheaper than SQLITE_BUSY retries), a pool of read-only readers that
-// WAL lets run concurrently with the writer, and one connection for the
-// background WAL checkpoints (see walCheckpointer), which the writer leaves
-// to it.
-func openSQLite(ctx context.Context, dir string, syncMode string) (write, read, checkpoint *sql.DB, err error) {
+// openSQLite opens the database file under dir twice: a single-connection
+// writer (SQLite allows one writer at a time; queueing in Go is cheaper than
+// SQLITE_BUSY retries) and a pool of read-only readers that WAL lets run
+// concurrently with the writer. The writer leaves WAL checkpoints to the
+// readers (see walCheckpointer): query_only forbids changing the database,
+// not copying committed pages into its file.
+func openSQLite(ctx context.Context, dir string, syncMode string) (write, read *sql.DB, err error) {
 	path := filepath.Join(dir, "data.db")
 	if syncMode == "" {
 		syncMode = "NORMAL"
@@ -141,7 +141,7 @@ func openSQLite(ctx context.Context, dir string, syncMode string) (write, read, 
 	base := "file:" + path + "?" + pragmas.Encode()
 	write, err = sql.Open("sqlite", base+"&_txlock=immediate&_pragma=wal_autocheckpoint(0)")
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("open sqlite writer: %w", err)
+		return nil, nil, fmt.Errorf("open sqlite writer: %w", err)
 	}
 	write.SetMaxOpenConns(1)
 	write.SetMaxIdleConns(1)
@@ -149,29 +149,19 @@ func openSQLite(ctx context.Context, dir string, syncMode string) (write, read, 
 	write.SetConnMaxIdleTime(0)
 	if err := write.PingContext(ctx); err != nil {
 		write.Close()
-		return nil, nil, nil, fmt.Errorf("open sqlite %s: %w", path, err)
+		return nil, nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	read, err = sql.Open("sqlite", base+"&_pragma=query_only(ON)")
 	if err != nil {
 		write.Close()
-		return nil, nil, nil, fmt.Errorf("open sqlite readers: %w", err)
+		return nil, nil, fmt.Errorf("open sqlite readers: %w", err)
 	}
 	n := max(4, runtime.GOMAXPROCS(0)*2)
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
 	read.SetConnMaxIdleTime(0)
 	read.SetConnMaxLifetime(0)
-	checkpoint, err = sql.Open("sqlite", base)
-	if err != nil {
-		write.Close()
-		read.Close()
-		return nil, nil, nil, fmt.Errorf("open sqlite checkpointer: %w", err)
-	}
-	checkpoint.SetMaxOpenConns(1)
-	checkpoint.SetMaxIdleConns(1)
-	checkpoint.SetConnMaxIdleTime(0)
-	checkpoint.SetConnMaxLifetime(0)
-	return write, read, checkpoint, nil
+	return write, read, nil
 }
 
 func queryStrings(ctx context.Context, q querier, query string, args ...any) ([]string, error) {

@@ -96,15 +96,15 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 			return nil, fmt.Errorf("create data dir: %w", err)
 		}
-		w, r, ckpt, err := openSQLite(ctx, cfg.Dir, strings.ToUpper(cfg.SQLiteSync))
+		w, r, err := openSQLite(ctx, cfg.Dir, strings.ToUpper(cfg.SQLiteSync))
 		if err != nil {
 			return nil, err
 		}
 		s.dialect, s.write, s.read = sqliteDialect{}, w, r
-		s.checkpointer = startCheckpointer(ckpt)
 		s.stmts.enabled = true
 		s.writeStmts.enabled = true
 		s.group = newWriteGroup(s)
+		s.checkpointer = startCheckpointer(r, s.group.onIdle)
 		if cfg.CacheTotals {
 			s.totals = newTotalsCache(s.WriteGeneration)
 		}
@@ -143,7 +143,7 @@ func (s *Store) PostgresPool() *pgxpool.Pool { return s.pgPool }
 func (s *Store) Close() error {
 	var errs []error
 	if s.checkpointer != nil {
-		errs = append(errs, s.checkpointer.close())
+		s.checkpointer.close()
 	}
 	s.stmts.close()
 	s.writeStmts.close()
