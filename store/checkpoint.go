@@ -100,7 +100,10 @@ func (c *walCheckpointer) loop(ctx context.Context) {
 			run(c.db)
 		}
 		if err != nil {
-			continue // the next commit tries again; the writer's fallback bounds the WAL meanwhile
+			// The writer tries after its next commit, as SQLite's own
+			// checkpoint would have.
+			c.restartDue.Store(ctx.Err() == nil)
+			continue
 		}
 		c.runs.Add(1)
 		if walPages >= c.restartPages {
