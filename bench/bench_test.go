@@ -94,21 +94,27 @@ func TestJudge(t *testing.T) {
 		return &Measure{Load: LoadResult{Requests: 100, RPS: rps, P50: p50, P99: 2 * p50}}
 	}
 	tests := []struct {
-		name string
-		row  Row
-		want string
+		name  string
+		row   Row
+		conns int
+		want  string
 	}{
-		{"read pass", Row{Scenario: "view", Kind: KindRead, Plinth: m(80, 1), Baseline: m(100, 1)}, "PASS"},
-		{"read miss", Row{Scenario: "view", Kind: KindRead, Plinth: m(60, 1), Baseline: m(100, 1)}, "MISS"},
-		{"write pass", Row{Scenario: "create", Kind: KindWrite, Plinth: m(61, 1), Baseline: m(100, 1)}, "PASS"},
+		{"read pass", Row{Scenario: "view", Kind: KindRead, Plinth: m(91, 1), Baseline: m(100, 1)}, 8, "PASS"},
+		{"read miss", Row{Scenario: "view", Kind: KindRead, Plinth: m(89, 1), Baseline: m(100, 1)}, 8, "MISS"},
+		{"auth pass", Row{Scenario: "login", Kind: KindAuth, Plinth: m(71, 1), Baseline: m(100, 1)}, 8, "PASS"},
+		{"write pass", Row{DB: "sqlite", Scenario: "create", Kind: KindWrite, Plinth: m(61, 1), Baseline: m(100, 1)}, 8, "PASS"},
+		{"group commit miss", Row{DB: "sqlite", Scenario: "create", Kind: KindWrite, Plinth: m(190, 1), Baseline: m(100, 1)}, 64, "MISS"},
+		{"group commit pass", Row{DB: "sqlite", Scenario: "update", Kind: KindWrite, Plinth: m(151, 1), Baseline: m(100, 1)}, 64, "PASS"},
+		{"postgres create miss", Row{DB: "postgres", Scenario: "create", Kind: KindWrite, Plinth: m(85, 1), Baseline: m(100, 1)}, 64, "MISS"},
+		{"postgres update pass", Row{DB: "postgres", Scenario: "update", Kind: KindWrite, Plinth: m(61, 1), Baseline: m(100, 1)}, 64, "PASS"},
 		{"total 100k by latency", Row{Scenario: "list_total", Rows: 100000, Kind: KindRead,
-			Plinth: m(10, 19*time.Millisecond), Baseline: m(100, 10*time.Millisecond)}, "PASS"},
+			Plinth: m(10, 19*time.Millisecond), Baseline: m(100, 10*time.Millisecond)}, 8, "PASS"},
 		{"total 100k too slow", Row{Scenario: "list_total", Rows: 100000, Kind: KindRead,
-			Plinth: m(90, 21*time.Millisecond), Baseline: m(100, 10*time.Millisecond)}, "MISS"},
-		{"unavailable", Row{Scenario: "login", Kind: KindAuth, Plinth: &Measure{Unavailable: "404"}, Baseline: m(100, 1)}, "unavailable"},
+			Plinth: m(90, 21*time.Millisecond), Baseline: m(100, 10*time.Millisecond)}, 8, "MISS"},
+		{"unavailable", Row{Scenario: "login", Kind: KindAuth, Plinth: &Measure{Unavailable: "404"}, Baseline: m(100, 1)}, 8, "unavailable"},
 	}
 	for _, tt := range tests {
-		judge(&tt.row)
+		judge(&tt.row, tt.conns)
 		if tt.row.Verdict != tt.want {
 			t.Errorf("%s: verdict %q, want %q", tt.name, tt.row.Verdict, tt.want)
 		}

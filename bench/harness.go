@@ -178,7 +178,7 @@ func (h *harness) runDatabase(ctx context.Context, db string) error {
 					n = round + 1
 				}
 				row := h.measure(ctx, db, rows, n, sc, order)
-				judge(&row)
+				judge(&row, h.cfg.Load.Concurrency)
 				h.logf("%s %7d %-17s %s", db, rows, roundName(row), summaryLine(row))
 				h.rep.Rows = append(h.rep.Rows, row)
 			}
