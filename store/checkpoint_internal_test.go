@@ -8,8 +8,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/plinthdev/plinth/schema"
 )
 
 // TestWALCheckpointedInBackground: the writer leaves checkpoints to the
@@ -35,12 +33,7 @@ func TestWALCheckpointedInBackground(t *testing.T) {
 	for w := range 8 {
 		wg.Go(func() {
 			for i := range 1500 {
-				id := fmt.Sprintf("w%dx%011d", w, i)
-				r := schema.NewRecord(users)
-				r.Set("id", id)
-				r.Set("email", id+"@example.com")
-				r.Set("password", "x")
-				schema.Prepare(r, true, time.Now())
+				r := newTestUser(users, fmt.Sprintf("w%dx%011d", w, i))
 				if err := s.Tx(ctx, func(tx *Tx) error { return tx.Insert(ctx, r) }); err != nil {
 					t.Error(err)
 					return

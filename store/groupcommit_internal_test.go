@@ -22,19 +22,6 @@ func TestGroupCommitInterrupted(t *testing.T) {
 	}
 	defer s.Close()
 	users := s.Schema().Lookup("users")
-	newUser := func(id string) *schema.Record {
-		r := schema.NewRecord(users)
-		r.Set("id", id)
-		r.Set("email", id+"@example.com")
-		r.Set("password", "x")
-		schema.Prepare(r, true, time.Now())
-		return r
-	}
-	waitFor := func(n int32) {
-		for s.group.waiting.Load() != n {
-			time.Sleep(time.Millisecond)
-		}
-	}
 	held, release := make(chan struct{}), make(chan struct{})
 	holder := make(chan error, 1)
 	go func() {
@@ -45,9 +32,9 @@ func TestGroupCommitInterrupted(t *testing.T) {
 	// the runaway statement in the same batch.
 	inserted := make(chan error, 1)
 	go func() {
-		inserted <- s.Tx(ctx, func(tx *Tx) error { return tx.Insert(ctx, newUser("beforerunaway01")) })
+		inserted <- s.Tx(ctx, func(tx *Tx) error { return tx.Insert(ctx, newTestUser(users, "beforerunaway01")) })
 	}()
-	waitFor(1)
+	waitForQueued(s, 1)
 	runaway := make(chan error, 1)
 	go func() {
 		runaway <- s.Tx(ctx, func(tx *Tx) error {
@@ -55,7 +42,7 @@ func TestGroupCommitInterrupted(t *testing.T) {
 			return err
 		})
 	}()
-	waitFor(2)
+	waitForQueued(s, 2)
 	close(release)
 	if err := <-holder; err != nil {
 		t.Fatal(err)
@@ -76,7 +63,7 @@ func TestGroupCommitInterrupted(t *testing.T) {
 	if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM _params WHERE key LIKE 'runaway%'`).Scan(&n); err != nil || n != 0 {
 		t.Fatalf("runaway rows: %d, %v", n, err)
 	}
-	if err := s.Tx(ctx, func(tx *Tx) error { return tx.Insert(ctx, newUser("afterrunaway001")) }); err != nil {
+	if err := s.Tx(ctx, func(tx *Tx) error { return tx.Insert(ctx, newTestUser(users, "afterrunaway001")) }); err != nil {
 		t.Fatalf("write after the interrupted batch: %v", err)
 	}
 }
@@ -89,31 +76,14 @@ func TestGroupCommitInterrupted(t *testing.T) {
 // still open and the read found nothing.
 func TestGroupCommitFailureSeesEarlierMember(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, Config{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openSQLiteStore(t)
 	s.group.maxAge = time.Minute
 	users := s.Schema().Lookup("users")
-	newUser := func(id string) *schema.Record {
-		r := schema.NewRecord(users)
-		r.Set("id", id)
-		r.Set("email", id+"@example.com")
-		r.Set("password", "x")
-		schema.Prepare(r, true, time.Now())
-		return r
-	}
-	waitFor := func(n int32) {
-		for s.group.waiting.Load() != n {
-			time.Sleep(time.Millisecond)
-		}
-	}
 	// Statements the writer has not prepared yet are prepared after the
 	// transaction, which waits for the writer's connection: insert once,
 	// and fail once, so that the members below find theirs ready.
 	for _, want := range []bool{true, false} {
-		err := s.Tx(ctx, func(tx *Tx) error { return tx.Insert(ctx, newUser("warmupwarmup001")) })
+		err := s.Tx(ctx, func(tx *Tx) error { return tx.Insert(ctx, newTestUser(users, "warmupwarmup001")) })
 		if (err == nil) != want {
 			t.Fatalf("warm-up insert: %v", err)
 		}
@@ -129,13 +99,13 @@ func TestGroupCommitFailureSeesEarlierMember(t *testing.T) {
 	}
 	holder := tx(func(*Tx) error { close(held); <-release; return nil })
 	<-held
-	first := tx(func(tx *Tx) error { return tx.Insert(ctx, newUser("sameidsameid001")) })
-	waitFor(1)
-	dup := tx(func(tx *Tx) error { return tx.Insert(ctx, newUser("sameidsameid001")) })
-	waitFor(2)
+	first := tx(func(tx *Tx) error { return tx.Insert(ctx, newTestUser(users, "sameidsameid001")) })
+	waitForQueued(s, 1)
+	dup := tx(func(tx *Tx) error { return tx.Insert(ctx, newTestUser(users, "sameidsameid001")) })
+	waitForQueued(s, 2)
 	inLast, releaseLast := make(chan struct{}), make(chan struct{})
 	last := tx(func(*Tx) error { close(inLast); <-releaseLast; return nil })
-	waitFor(3)
+	waitForQueued(s, 3)
 	close(release)
 	<-inLast
 	select {
@@ -155,6 +125,23 @@ func TestGroupCommitFailureSeesEarlierMember(t *testing.T) {
 		if err := <-c; err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// newTestUser is a prepared users record with id and an email made of it.
+func newTestUser(users *schema.Collection, id string) *schema.Record {
+	r := schema.NewRecord(users)
+	r.Set("id", id)
+	r.Set("email", id+"@example.com")
+	r.Set("password", "x")
+	schema.Prepare(r, true, time.Now())
+	return r
+}
+
+// waitForQueued waits until n write transactions queue for the writer.
+func waitForQueued(s *Store, n int32) {
+	for s.group.waiting.Load() != n {
+		time.Sleep(time.Millisecond)
 	}
 }
 
