@@ -57,9 +57,10 @@ type frame struct {
 	// sse is "event:<topic>\ndata:<json>\n\n"; the writer puts the client's
 	// "id:" line in front, the only per-client part of an SSE frame.
 	sse []byte
-	// ws is {"type":"event","topic":...,"data":...}; nil when no WebSocket
-	// client of the group needs it.
-	ws []byte
+	// ws is a WebSocket text frame, header and all, of wsJSON, which is
+	// {"type":"event","topic":...,"data":...}; both nil when no WebSocket
+	// (or in-process) client of the group needs them.
+	ws, wsJSON []byte
 }
 
 // client is one connected SSE or WebSocket stream. Its fields are kept small

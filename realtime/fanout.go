@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync"
+
+	"github.com/gobwas/ws"
 )
 
 // worker fans out the events of its queue one at a time, which keeps the
@@ -221,13 +223,18 @@ func encodeFrame(topic string, data []byte, withWS bool) *frame {
 	f.sse = append(f.sse, data...)
 	f.sse = append(f.sse, "\n\n"...)
 	if withWS {
-		f.ws = make([]byte, 0, len(`{"type":"event","topic":,"data":}`)+len(topic)+2+len(data))
-		f.ws = append(f.ws, `{"type":"event","topic":`...)
+		// The whole WebSocket frame, header included: every subscriber
+		// gets the same bytes.
 		quoted, _ := json.Marshal(topic) // a string always marshals
+		n := len(`{"type":"event","topic":,"data":}`) + len(quoted) + len(data)
+		f.ws = appendWSHeader(make([]byte, 0, maxWSHeader+n), ws.OpText, n)
+		body := len(f.ws)
+		f.ws = append(f.ws, `{"type":"event","topic":`...)
 		f.ws = append(f.ws, quoted...)
 		f.ws = append(f.ws, `,"data":`...)
 		f.ws = append(f.ws, data...)
 		f.ws = append(f.ws, '}')
+		f.wsJSON = f.ws[body:]
 	}
 	return f
 }

@@ -70,7 +70,7 @@ func (s *localSink) write(frames []*frame) error {
 			Topic string          `json:"topic"`
 			Data  json.RawMessage `json:"data"`
 		}
-		if f.ws == nil || json.Unmarshal(f.ws, &msg) != nil {
+		if f.wsJSON == nil || json.Unmarshal(f.wsJSON, &msg) != nil {
 			continue
 		}
 		select {

@@ -27,9 +27,10 @@ import (
 // idle SSE stream lives on a hijacked connection with no goroutine and no
 // net/http buffers and must stay within 16 KiB (the target for the
 // whole process, see bench's realtime_fanout); it costs about 1.5 KiB. A
-// WebSocket keeps a reader goroutine and coder/websocket's 4+4 KiB buffers
-// and must stay within 24 KiB; it costs about 15 KiB here (it cost 42 KiB
-// with the handler, a writer and a ping goroutine of its own). PLINTH_TEST_IDLE_CONNS changes the count (default
+// WebSocket keeps a reader goroutine and the 4 KiB read buffer of its
+// hijacked connection and must stay within 24 KiB; it costs about 10 KiB
+// here (15 KiB with coder/websocket's buffers, 42 KiB with the handler, a
+// writer and a ping goroutine of its own). PLINTH_TEST_IDLE_CONNS changes the count (default
 // 2000).
 func TestIdleConnectionMemory(t *testing.T) {
 	if testing.Short() {

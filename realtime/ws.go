@@ -1,15 +1,20 @@
 package realtime
 
 import (
+	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	mrand "math/rand/v2"
+	"net"
 	"net/http"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/coder/websocket"
+	"github.com/gobwas/ws"
 )
 
 // wsRequest is a message from a WebSocket client.
@@ -40,9 +45,23 @@ type wsMessage struct {
 // Origins: the request's own host and requests without an Origin header
 // are accepted, plus HandlerConfig.AllowedOrigins; InsecureSkipOriginCheck
 // accepts all.
+//
+// The connection is hijacked and spoken to at the frame level (gobwas/ws):
+// an event frame is encoded once for all its subscribers and written with
+// one write under a write deadline, as the SSE stream is, with no per-write
+// context, timer or message writer.
 func (h *Handler) ServeWS(w http.ResponseWriter, r *http.Request) {
 	if h.b.isClosed() {
 		h.cfg.WriteError(w, r, http.StatusServiceUnavailable, msgShuttingDown)
+		return
+	}
+	if !h.cfg.InsecureSkipOriginCheck && !originAllowed(r.Header.Get("Origin"), r.Host, h.cfg.AllowedOrigins) {
+		h.cfg.WriteError(w, r, http.StatusForbidden, "WebSocket connections from this origin are not allowed.")
+		return
+	}
+	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		w.Header().Set("Upgrade", "websocket")
+		h.cfg.WriteError(w, r, http.StatusUpgradeRequired, "Expected a WebSocket upgrade request.")
 		return
 	}
 	var auth Auth
@@ -53,62 +72,72 @@ func (h *Handler) ServeWS(w http.ResponseWriter, r *http.Request) {
 			auth = Auth{}
 		}
 	}
-	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{
-		OriginPatterns:     h.cfg.AllowedOrigins,
-		InsecureSkipVerify: h.cfg.InsecureSkipOriginCheck,
-		// Compression keeps a flate state per connection: too much memory
-		// for many mostly idle clients of small JSON messages.
-		CompressionMode: websocket.CompressionDisabled,
-	})
+	conn, rw, _, err := ws.UpgradeHTTP(r, w)
 	if err != nil {
-		// Accept has written the response (403 for a foreign origin).
+		// The upgrader has answered the malformed handshake (400 or 426)
+		// on the hijacked connection.
 		h.log.Debug("realtime: WebSocket upgrade refused", "err", err)
+		if conn != nil {
+			_ = conn.Close()
+		}
 		return
 	}
 	c, err := h.b.register(kindWS, auth)
 	if err != nil {
-		_ = conn.Close(websocket.StatusTryAgainLater, msgShuttingDown)
+		_ = writeDeadlined(conn, wsCloseFrame(wsStatusTryAgainLater, msgShuttingDown), time.Second)
+		_ = conn.Close()
 		return
 	}
-	conn.SetReadLimit(h.cfg.MaxBodyBytes)
-	// The reader outlives the handler, so the request's cancellation (when
-	// the handler returns) must not reach it; closing the connection ends it.
-	ctx := context.WithoutCancel(r.Context())
-
-	if err := h.wsSend(ctx, conn, wsMessage{Type: "connect", ClientID: c.id}); err != nil {
+	wc := &wsConn{h: h, c: c, conn: conn, pongs: make(chan struct{}, 1), readerDone: make(chan struct{})}
+	if err := wc.sendMessage(wsMessage{Type: "connect", ClientID: c.id}); err != nil {
 		h.b.remove(c, reasonGone)
-		_ = conn.CloseNow()
+		_ = conn.Close()
 		return
 	}
 	c.lastWrite.Store(time.Now().UnixNano())
 	if authErr != nil {
-		_ = h.wsSend(ctx, conn, wsMessage{Type: "error", Status: http.StatusUnauthorized, Message: "Invalid or expired token; connected as a guest."})
+		_ = wc.sendMessage(wsMessage{Type: "error", Status: http.StatusUnauthorized, Message: "Invalid or expired token; connected as a guest."})
 	}
-
-	ws := &wsConn{h: h, c: c, conn: conn}
 	if h.cfg.PingInterval > 0 {
 		// The first ping comes up to a quarter interval early, so clients
 		// that connected in a burst are not all pinged in one sweep.
 		early := mrand.Int64N(int64(h.cfg.PingInterval/4) + 1)
-		ws.nextPing = time.Now().UnixNano() + int64(h.cfg.PingInterval) - early
+		wc.nextPing = time.Now().UnixNano() + int64(h.cfg.PingInterval) - early
 	}
-	if !h.b.attach(c, ws) {
-		h.wsClose(conn, reasonShutdown)
+	if !h.b.attach(c, wc) {
+		_ = wc.send(wsCloseFrame(ws.StatusGoingAway, reasonShutdown.String()), time.Second, true)
+		_ = conn.Close()
 		return
 	}
 	// A goroutine of its own reads the connection and the handler returns:
 	// net/http's connection goroutine and its per-request state would
 	// cost more. Events are written by the client's flush goroutine,
-	// pings are started by the broker's sweeper.
-	go func() { h.b.remove(c, h.wsRead(ctx, conn, c)) }()
+	// pings are started by the broker's sweeper. The reader outlives the
+	// request, so the request's cancellation must not reach it.
+	go wc.read(context.WithoutCancel(r.Context()), rw.Reader)
 }
 
-// wsConn is a client's WebSocket as its sink. coder/websocket allows
-// writes (events, replies, pings) concurrently with the one reader.
+// wsConn is a client's WebSocket as its sink. Writes (events, replies,
+// pings, pongs, the close frame) come from several goroutines and are
+// serialised by mu, each a whole frame or batch of frames.
 type wsConn struct {
 	h    *Handler
 	c    *client
-	conn *websocket.Conn
+	conn net.Conn
+
+	mu sync.Mutex
+	// broken is set after a failed write (the stream may hold half a
+	// frame), closing once the close frame went out: nothing is written
+	// after either.
+	broken, closing bool
+
+	// closeCode is the close code of a protocol error the reader found;
+	// set before it removes the client, read by end after.
+	closeCode ws.StatusCode
+	// readerDone is closed when the reader returns.
+	readerDone chan struct{}
+	// pongs receives the pongs the reader sees (buffer of one).
+	pongs chan struct{}
 
 	// nextPing is when the next ping is due (unix nanoseconds); only the
 	// sweeper uses it. pinging is set while a ping waits for its pong;
@@ -119,11 +148,87 @@ type wsConn struct {
 	missed   int
 }
 
-func (w *wsConn) write(frames []*frame) error {
-	return w.h.wsWrite(context.Background(), w.conn, frames)
+// send writes p, whole frames, under the write lock and a deadline; close
+// marks p as the close frame, after which nothing more is sent.
+func (w *wsConn) send(p []byte, timeout time.Duration, close bool) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.broken || w.closing {
+		return net.ErrClosed
+	}
+	w.closing = close
+	if err := writeDeadlined(w.conn, p, timeout); err != nil {
+		w.broken = true
+		return err
+	}
+	return nil
 }
 
-func (w *wsConn) end(r closeReason) { w.h.wsClose(w.conn, r) }
+// writeDeadlined writes p to conn within timeout.
+func writeDeadlined(conn net.Conn, p []byte, timeout time.Duration) error {
+	err := conn.SetWriteDeadline(time.Now().Add(timeout))
+	if err == nil {
+		_, err = conn.Write(p)
+	}
+	return err
+}
+
+// write sends a batch of event frames, already encoded, with one write.
+func (w *wsConn) write(frames []*frame) error {
+	if len(frames) == 1 {
+		return w.send(frames[0].ws, w.h.cfg.WriteTimeout, false)
+	}
+	bp := w.h.chunkBufs.Get().(*[]byte)
+	buf := (*bp)[:0]
+	for _, f := range frames {
+		buf = append(buf, f.ws...)
+	}
+	err := w.send(buf, w.h.cfg.WriteTimeout, false)
+	if cap(buf) <= maxPooledChunk {
+		*bp = buf
+		w.h.chunkBufs.Put(bp)
+	}
+	return err
+}
+
+// sendMessage sends a non-event message.
+func (w *wsConn) sendMessage(m wsMessage) error {
+	data, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	return w.send(wsFrame(ws.OpText, data), w.h.cfg.WriteTimeout, false)
+}
+
+// wsCloseWait bounds how long end waits for the client's answer to the
+// close frame before closing the connection.
+const wsCloseWait = time.Second
+
+// end closes the connection with a close code that tells the client
+// whether to reconnect now (going away) or back off (policy violation).
+// After a close frame it gives the client a moment to answer (the reader
+// takes the answer), so the client sees a clean close, not a reset.
+func (w *wsConn) end(r closeReason) {
+	var code ws.StatusCode
+	switch r {
+	case reasonShutdown, reasonLifetime, reasonIdle:
+		code = ws.StatusGoingAway
+	case reasonSlow:
+		code = ws.StatusPolicyViolation
+	case reasonProtocol:
+		code = cmp.Or(w.closeCode, ws.StatusUnsupportedData)
+	default:
+		// The peer is gone or unresponsive: a close handshake would only
+		// wait for it.
+		_ = w.conn.Close()
+		return
+	}
+	if w.send(wsCloseFrame(code, r.String()), min(w.h.cfg.WriteTimeout, wsCloseWait), true) == nil {
+		_ = w.conn.SetReadDeadline(time.Now().Add(wsCloseWait))
+		<-w.readerDone
+	}
+	_ = w.conn.Close()
+}
 
 // maybePing pings the client every PingInterval; the sweeper calls it.
 func (w *wsConn) maybePing(now int64) {
@@ -137,15 +242,27 @@ func (w *wsConn) maybePing(now int64) {
 }
 
 // ping sends one ping and waits up to PongTimeout for its pong (the
-// reader processes it). MaxMissedPongs misses in a row end the client.
+// reader sees it). MaxMissedPongs misses in a row end the client.
 func (w *wsConn) ping() {
 	defer w.pinging.Store(false)
 	b := w.h.b
-	ctx, cancel := context.WithTimeout(b.ctx, w.h.cfg.PongTimeout)
-	err := w.conn.Ping(ctx)
-	cancel()
+	select {
+	case <-w.pongs: // a late answer to an earlier ping
+	default:
+	}
+	answered := false
+	if w.send(wsPingFrame, w.h.cfg.WriteTimeout, false) == nil {
+		t := time.NewTimer(w.h.cfg.PongTimeout)
+		select {
+		case <-w.pongs:
+			answered = true
+		case <-t.C:
+		case <-b.ctx.Done():
+		}
+		t.Stop()
+	}
 	switch {
-	case err == nil:
+	case answered:
 		w.missed = 0
 	case b.ctx.Err() != nil || w.c.closed():
 		// Shutting down, or the client ended meanwhile.
@@ -157,61 +274,47 @@ func (w *wsConn) ping() {
 	}
 }
 
-// wsWrite writes a batch of event frames under one deadline.
-func (h *Handler) wsWrite(ctx context.Context, conn *websocket.Conn, frames []*frame) error {
-	ctx, cancel := context.WithTimeout(ctx, h.cfg.WriteTimeout)
-	defer cancel()
-	for _, f := range frames {
-		if err := conn.Write(ctx, websocket.MessageText, f.ws); err != nil {
-			return err
-		}
-	}
-	return nil
+// The reader's control frames (wsControl).
+
+func (w *wsConn) onPing(p []byte) error {
+	return w.send(wsFrame(ws.OpPong, p), w.h.cfg.WriteTimeout, false)
 }
 
-func (h *Handler) wsSend(ctx context.Context, conn *websocket.Conn, m wsMessage) error {
-	data, err := json.Marshal(m)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, h.cfg.WriteTimeout)
-	defer cancel()
-	return conn.Write(ctx, websocket.MessageText, data)
-}
-
-// wsClose ends the connection with a close code that tells the client
-// whether to reconnect now (going away) or back off (policy violation).
-func (h *Handler) wsClose(conn *websocket.Conn, r closeReason) {
-	switch r {
-	case reasonShutdown, reasonLifetime, reasonIdle:
-		_ = conn.Close(websocket.StatusGoingAway, r.String())
-	case reasonSlow:
-		_ = conn.Close(websocket.StatusPolicyViolation, r.String())
-	case reasonProtocol:
-		_ = conn.Close(websocket.StatusUnsupportedData, r.String())
+func (w *wsConn) onPong() {
+	select {
+	case w.pongs <- struct{}{}:
 	default:
-		// The peer is gone or unresponsive: a close handshake would only
-		// wait for it.
-		_ = conn.CloseNow()
 	}
+}
+
+func (w *wsConn) onClose(p []byte) {
+	_ = w.send(wsCloseReply(p), min(w.h.cfg.WriteTimeout, wsCloseWait), true)
+}
+
+// read reads and answers the client's requests until the connection ends,
+// then removes the client with the reason.
+func (w *wsConn) read(ctx context.Context, br *bufio.Reader) {
+	r := w.h.wsRead(ctx, w, br)
+	close(w.readerDone)
+	w.h.b.remove(w.c, r)
 }
 
 // wsRead reads and answers the client's requests until the connection
 // ends, and returns why it ended.
-func (h *Handler) wsRead(ctx context.Context, conn *websocket.Conn, c *client) closeReason {
+func (h *Handler) wsRead(ctx context.Context, w *wsConn, br *bufio.Reader) closeReason {
 	for {
-		typ, data, err := conn.Read(ctx)
+		op, data, err := readWSMessage(br, h.cfg.MaxBodyBytes, w)
 		if err != nil {
-			if errors.Is(err, websocket.ErrMessageTooBig) {
+			if pe, ok := errors.AsType[*wsProtocolError](err); ok {
+				w.closeCode = pe.code
 				return reasonProtocol
 			}
 			return reasonGone
 		}
-		if typ != websocket.MessageText {
+		if op != ws.OpText {
 			return reasonProtocol
 		}
-		reply := h.wsHandle(ctx, c, data)
-		if err := h.wsSend(ctx, conn, reply); err != nil {
+		if err := w.sendMessage(h.wsHandle(ctx, w.c, data)); err != nil {
 			return reasonGone
 		}
 	}

@@ -303,6 +303,21 @@ func TestWebSocketOrigin(t *testing.T) {
 	open.dialWS(t, origin("https://evil.example"))
 }
 
+// TestWebSocketNeedsUpgrade: a plain GET gets a JSON 426, not a hijacked
+// connection.
+func TestWebSocketNeedsUpgrade(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	resp, err := http.Get(e.srv.URL + "/api/realtime/ws")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusUpgradeRequired || resp.Header.Get("Upgrade") != "websocket" {
+		t.Fatalf("status %d, Upgrade %q", resp.StatusCode, resp.Header.Get("Upgrade"))
+	}
+}
+
 func isStatus(err error, status int) bool {
 	var de *dialError
 	return errors.As(err, &de) && de.status == status
