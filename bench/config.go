@@ -93,7 +93,7 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 	fs.IntVar(&cfg.RTEvents, "rt-events", 20, "events fanned out to them, one at a time")
 	fs.BoolVar(&cfg.Scale, "scale", false, "scale curve: rows 10000,100000,1000000 and scenarios "+strings.Join(scaleScenarioNames(), ",")+
 		" unless given; writes the cost per request relative to the smallest size to scale.{md,svg,json} (latest.* are left alone)")
-	fs.IntVar(&cfg.Rounds, "rounds", 1, "measured rounds per scenario and size (the scale curve takes the median; --scale default: 3)")
+	fs.IntVar(&cfg.Rounds, "rounds", 1, "measured rounds per scenario and size, and runs of realtime_fanout per transport (the scale curve takes the median; --scale default: 3)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}

@@ -98,21 +98,40 @@ type RealtimeResult struct {
 	Verdict     string `json:"verdict"`
 	Unavailable string `json:"unavailable,omitempty"`
 	Notes       string `json:"notes,omitempty"`
+	// Round numbers the run when --rounds repeats the scenario (0
+	// otherwise).
+	Round int `json:"round,omitempty"`
 }
 
 // runRealtime runs the realtime scenario over SSE then WebSocket, each on a
 // fresh Plinth process on db, so the memory figures hold only the
-// connections and not what earlier scenarios left in the heap.
+// connections and not what earlier scenarios left in the heap. With
+// --rounds it does so that many times, the transports alternating, since
+// the fan-out target holds over repeated runs and one run's p99 moves
+// with the machine's load.
 func (h *harness) runRealtime(ctx context.Context, db string, dbArgs []string) {
-	for _, transport := range []string{"sse", "ws"} {
-		if ctx.Err() != nil {
-			return
+	for round := range max(h.cfg.Rounds, 1) {
+		for _, transport := range []string{"sse", "ws"} {
+			if ctx.Err() != nil {
+				return
+			}
+			r := h.realtimeTransport(ctx, db, dbArgs, transport)
+			if h.cfg.Rounds > 1 {
+				r.Round = round + 1
+			}
+			judgeRealtime(&r)
+			h.logf("%s %-4s realtime %s", db, r.label(), realtimeSummary(r))
+			h.rep.Realtime = append(h.rep.Realtime, r)
 		}
-		r := h.realtimeTransport(ctx, db, dbArgs, transport)
-		judgeRealtime(&r)
-		h.logf("%s %-4s realtime %s", db, transport, realtimeSummary(r))
-		h.rep.Realtime = append(h.rep.Realtime, r)
 	}
+}
+
+// label is the transport, with the round number when there are several.
+func (r RealtimeResult) label() string {
+	if r.Round > 0 {
+		return fmt.Sprintf("%s #%d", r.Transport, r.Round)
+	}
+	return r.Transport
 }
 
 // realtimeTransport measures one transport on its own server process.
@@ -713,11 +732,11 @@ func writeRealtimeMarkdown(w io.Writer, results []RealtimeResult) {
 	fmt.Fprintln(w, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|")
 	for _, r := range results {
 		if r.Unavailable != "" {
-			fmt.Fprintf(w, "| %s | %s | %d | – | – | – | – | – | – | – | – | – | **unavailable** |\n", r.DB, r.Transport, r.Subscribers)
+			fmt.Fprintf(w, "| %s | %s | %d | – | – | – | – | – | – | – | – | – | **unavailable** |\n", r.DB, r.label(), r.Subscribers)
 			continue
 		}
 		fmt.Fprintf(w, "| %s | %s | %d | %.1f | %s / %s / %s | %s / %s | %d / %d | %.0f | %.1f (%.1f + %.1f) | %.2f | %s / %s → %s / %s | %s / %s → %s / %s | **%s** |\n",
-			r.DB, r.Transport, r.Connected, r.ConnectSeconds,
+			r.DB, r.label(), r.Connected, r.ConnectSeconds,
 			fmtDur(r.Fanout.P50), fmtDur(r.Fanout.P99), fmtDur(r.Fanout.Max),
 			fmtDur(r.LastArrival.P50), fmtDur(r.LastArrival.Max),
 			r.Delivered, r.Expected, 1000*r.FanoutCPUPerEvent,
@@ -748,6 +767,6 @@ func writeRealtimeMarkdown(w io.Writer, results []RealtimeResult) {
 				parts = append(parts, oneLine(r.Notes))
 			}
 		}
-		fmt.Fprintf(w, "- %s %s: %s\n", r.DB, r.Transport, strings.Join(parts, "; "))
+		fmt.Fprintf(w, "- %s %s: %s\n", r.DB, r.label(), strings.Join(parts, "; "))
 	}
 }
