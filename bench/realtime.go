@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,7 +21,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/coder/websocket"
+	"github.com/gobwas/ws"
+	"github.com/gobwas/ws/wsutil"
 )
 
 // The realtime scenario (the former REALTIME HOOK) is not a ratio against
@@ -489,14 +491,8 @@ func connectSubscribers(ctx context.Context, base, transport, topic string, n in
 	addr := strings.TrimPrefix(base, "http://")
 	postClient := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64, MaxIdleConns: 64}}
 	var locals []*net.TCPAddr
-	var wsClients []*http.Client
 	for i := range 4 {
-		la := &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(1+i))}
-		locals = append(locals, la)
-		d := &net.Dialer{Timeout: 10 * time.Second, LocalAddr: la}
-		// No Timeout: the WebSocket library refuses one (contexts bound
-		// the handshake).
-		wsClients = append(wsClients, &http.Client{Transport: &http.Transport{DialContext: d.DialContext}})
+		locals = append(locals, &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(1+i))})
 	}
 	var (
 		mu       sync.Mutex
@@ -516,7 +512,7 @@ func connectSubscribers(ctx context.Context, base, transport, topic string, n in
 				var err error
 				cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 				if transport == "ws" {
-					s, err = dialWS(cctx, wsClients[i%len(wsClients)], "ws://"+addr+"/api/realtime/ws", topic, fo, i)
+					s, err = dialWS(cctx, locals[i%len(locals)], "ws://"+addr+"/api/realtime/ws", topic, fo, i)
 				} else {
 					s, err = dialSSE(cctx, addr, locals[i%len(locals)], postClient, base, topic, fo, i)
 				}
@@ -622,13 +618,16 @@ func dialSSE(ctx context.Context, addr string, local *net.TCPAddr, post *http.Cl
 	return s, nil
 }
 
-// wsSub is a WebSocket client.
+// wsSub is a WebSocket client. It reads frames with gobwas/ws into one
+// reused buffer, as the SSE client reads lines, so that the harness's
+// 10,000 readers cost the shared CPUs as little for one transport as for
+// the other.
 type wsSub struct {
-	conn *websocket.Conn
+	conn net.Conn
 	slot atomic.Int64
 }
 
-func (s *wsSub) close()           { s.conn.CloseNow() }
+func (s *wsSub) close()           { s.conn.Close() }
 func (s *wsSub) setSlot(slot int) { s.slot.Store(int64(slot)) }
 
 // wsMessage is the part of a server message the benchmark reads.
@@ -639,26 +638,67 @@ type wsMessage struct {
 	Message  string `json:"message"`
 }
 
-// dialWS connects, reads the connect message, subscribes, waits for the
-// ack and starts reading events.
-func dialWS(ctx context.Context, hc *http.Client, u, topic string, fo *fanout, slot int) (*wsSub, error) {
-	conn, _, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPClient: hc})
+// wsReadData reads the next data message into buf (reused), answering
+// pings on the way.
+func wsReadData(br *bufio.Reader, conn net.Conn, buf []byte) ([]byte, error) {
+	buf = buf[:0]
+	for {
+		h, err := ws.ReadHeader(br)
+		if err != nil {
+			return buf, err
+		}
+		n := len(buf)
+		buf = slices.Grow(buf, int(h.Length))[:n+int(h.Length)]
+		if _, err := io.ReadFull(br, buf[n:]); err != nil {
+			return buf, err
+		}
+		switch h.OpCode {
+		case ws.OpPing:
+			err := wsutil.WriteClientMessage(conn, ws.OpPong, buf[n:])
+			buf = buf[:n]
+			if err != nil {
+				return buf, err
+			}
+			continue
+		case ws.OpPong:
+			buf = buf[:n]
+			continue
+		case ws.OpClose:
+			return buf, io.EOF
+		}
+		if h.Fin {
+			return buf, nil
+		}
+	}
+}
+
+// dialWS connects from local, reads the connect message, subscribes, waits
+// for the ack and starts reading events.
+func dialWS(ctx context.Context, local *net.TCPAddr, u, topic string, fo *fanout, slot int) (*wsSub, error) {
+	nd := &net.Dialer{Timeout: 10 * time.Second, LocalAddr: local}
+	conn, br, _, err := ws.Dialer{NetDial: nd.DialContext}.Dial(ctx, u)
 	if err != nil {
 		return nil, err
+	}
+	if br == nil {
+		br = bufio.NewReaderSize(conn, 1024)
 	}
 	s := &wsSub{conn: conn}
 	s.slot.Store(int64(slot))
 	ok := false
 	defer func() {
 		if !ok {
-			conn.CloseNow()
+			conn.Close()
 		}
 	}()
+	deadline, _ := ctx.Deadline()
+	conn.SetDeadline(deadline)
+	var buf []byte
 	read := func() (wsMessage, error) {
 		var m wsMessage
-		_, data, err := conn.Read(ctx)
-		if err == nil {
-			err = json.Unmarshal(data, &m)
+		var err error
+		if buf, err = wsReadData(br, conn, buf); err == nil {
+			err = json.Unmarshal(buf, &m)
 		}
 		return m, err
 	}
@@ -666,20 +706,21 @@ func dialWS(ctx context.Context, hc *http.Client, u, topic string, fo *fanout, s
 		return nil, fmt.Errorf("WebSocket connect message: %+v %v", m, err)
 	}
 	sub, _ := json.Marshal(map[string]any{"type": "subscribe", "subscriptions": []string{topic}, "id": 1})
-	if err := conn.Write(ctx, websocket.MessageText, sub); err != nil {
+	if err := wsutil.WriteClientText(conn, sub); err != nil {
 		return nil, err
 	}
 	if m, err := read(); err != nil || m.Type != "ack" {
 		return nil, fmt.Errorf("WebSocket subscribe: %+v %v", m, err)
 	}
+	conn.SetDeadline(time.Time{})
 	ok = true
 	go func() {
 		for {
-			_, data, err := conn.Read(context.Background())
-			if err != nil {
+			var err error
+			if buf, err = wsReadData(br, conn, buf); err != nil {
 				return
 			}
-			fo.record(int(s.slot.Load()), data)
+			fo.record(int(s.slot.Load()), buf)
 		}
 	}()
 	return s, nil
