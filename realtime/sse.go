@@ -159,10 +159,7 @@ func (s *sseConn) write(frames []*frame) error {
 
 // send writes p under a deadline.
 func (s *sseConn) send(p []byte, timeout time.Duration) error {
-	err := s.conn.SetWriteDeadline(time.Now().Add(timeout))
-	if err == nil {
-		_, err = s.conn.Write(p)
-	}
+	err := writeDeadlined(s.conn, p, timeout)
 	if err != nil {
 		s.broken = true
 	}

@@ -224,8 +224,15 @@ func (w *wsConn) end(r closeReason) {
 		return
 	}
 	if w.send(wsCloseFrame(code, r.String()), min(w.h.cfg.WriteTimeout, wsCloseWait), true) == nil {
+		// The read deadline ends a reader waiting for bytes; the timer
+		// one busy answering a request (which may call Authenticate).
 		_ = w.conn.SetReadDeadline(time.Now().Add(wsCloseWait))
-		<-w.readerDone
+		t := time.NewTimer(wsCloseWait)
+		select {
+		case <-w.readerDone:
+		case <-t.C:
+		}
+		t.Stop()
 	}
 	_ = w.conn.Close()
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -315,6 +316,83 @@ func TestWebSocketNeedsUpgrade(t *testing.T) {
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusUpgradeRequired || resp.Header.Get("Upgrade") != "websocket" {
 		t.Fatalf("status %d, Upgrade %q", resp.StatusCode, resp.Header.Get("Upgrade"))
+	}
+}
+
+// TestWebSocketBadHandshake: an upgrade request the WebSocket handshake
+// refuses gets a 4xx response, not a hung or reset connection.
+func TestWebSocketBadHandshake(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	for name, header := range map[string]http.Header{
+		"no key":      {"Upgrade": {"websocket"}, "Connection": {"Upgrade"}, "Sec-Websocket-Version": {"13"}},
+		"old version": {"Upgrade": {"websocket"}, "Connection": {"Upgrade"}, "Sec-Websocket-Version": {"8"}, "Sec-Websocket-Key": {"dGhlIHNhbXBsZSBub25jZQ=="}},
+	} {
+		req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/api/realtime/ws", nil)
+		req.Header = header
+		resp, err := (&http.Client{Timeout: wait}).Do(req)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode < 400 || resp.StatusCode >= 500 {
+			t.Fatalf("%s: status %d", name, resp.StatusCode)
+		}
+	}
+	if got := e.b.Stats().WSClients; got != 0 {
+		t.Fatalf("WebSocket clients %d after refused handshakes", got)
+	}
+}
+
+// TestWebSocketSlowConsumerDropped: a WebSocket client that stops reading
+// is dropped when its send buffer fills, its blocked write gives up within
+// WriteTimeout, and the other clients keep getting every event.
+func TestWebSocketSlowConsumerDropped(t *testing.T) {
+	t.Parallel()
+	e := setupListener(t, func(l net.Listener) net.Listener { return smallSendBuffers{l} }, func(c *Config, h *HandlerConfig) {
+		c.SendBuffer = 8
+		h.WriteTimeout = 500 * time.Millisecond
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	// A client that stops reading, with a small receive buffer.
+	nd := &net.Dialer{}
+	hc := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := nd.DialContext(ctx, network, addr)
+		if tc, ok := c.(*net.TCPConn); ok {
+			_ = tc.SetReadBuffer(4096)
+		}
+		return c, err
+	}}}
+	mute, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(e.srv.URL, "http")+"/api/realtime/ws", &websocket.DialOptions{HTTPClient: hc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mute.CloseNow()
+	if err := mute.Write(ctx, websocket.MessageText, []byte(`{"type":"subscribe","id":1,"subscriptions":["posts/*"]}`)); err != nil {
+		t.Fatal(err)
+	}
+	good := e.dialWS(t, nil)
+	good.mustAck(map[string]any{"type": "subscribe", "id": 1, "subscriptions": []string{"posts/*"}})
+	eventually(t, wait, "both subscribed", func() bool { return e.b.Stats().Subscriptions == 2 })
+
+	payload := `{"blob":"` + strings.Repeat("x", 16<<10) + `"}`
+	for i := 0; e.b.Stats().ClientsDroppedSlow == 0; i++ {
+		if i == 1000 {
+			t.Fatal("the slow client was never dropped")
+		}
+		e.publish(t, "posts", "r1", "update", payload)
+		if m := good.next(); m["type"] != "event" {
+			t.Fatalf("good client got %v", m)
+		}
+	}
+	eventually(t, wait, "the slow client to be gone", func() bool { return e.b.Stats().WSClients == 1 })
+	e.publish(t, "posts", "r2", "create", `{"after":true}`)
+	for {
+		m := good.next()
+		if data, _ := json.Marshal(m["data"]); strings.Contains(string(data), "after") {
+			break
+		}
 	}
 }
 
