@@ -127,6 +127,28 @@ func (c *wsClient) event(wait time.Duration) (string, string) {
 // app: token by message and by header, subscribe, rule-filtered events,
 // ping/pong, unsubscribe, and a POST /api/realtime naming a WebSocket
 // client.
+// TestRealtimeWebSocketCrossOrigin: a page on another origin opens the
+// WebSocket as it may use REST, SSE and GraphQL subscriptions, and is a
+// guest until it authenticates.
+func TestRealtimeWebSocketCrossOrigin(t *testing.T) {
+	t.Parallel()
+	testenv.Run(t, func(t *testing.T, b testenv.Backend) {
+		ta := setup(t, b)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		conn, res, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(ta.srv.URL, "http")+"/api/realtime/ws",
+			&websocket.DialOptions{HTTPHeader: http.Header{"Origin": {"https://app.example.org"}}})
+		if err != nil {
+			t.Fatalf("dial from another origin: %v (%v)", err, res)
+		}
+		defer conn.CloseNow()
+		_, data, err := conn.Read(ctx)
+		if err != nil || !strings.Contains(string(data), `"type":"connect"`) {
+			t.Fatalf("first message %s (%v)", data, err)
+		}
+	})
+}
+
 func TestRealtimeWebSocket(t *testing.T) {
 	t.Parallel()
 	testenv.Run(t, func(t *testing.T, b testenv.Backend) {
