@@ -118,17 +118,18 @@ func (l *Local) Put(ctx context.Context, key string, r io.Reader, size int64, co
 }
 
 // createTemp creates dir (and its parents) and a new temporary file in it.
-// A concurrent Delete may prune the freshly made, still empty directory
-// before the file exists, so that case is retried.
+// A concurrent Delete may prune a freshly made, still empty directory
+// before the file exists, a parent even while MkdirAll is creating its
+// child, so either step failing for a missing directory is retried.
 func (l *Local) createTemp(dir string) (*os.File, string, error) {
 	for attempt := 0; ; attempt++ {
-		if err := l.root.MkdirAll(dir, 0o755); err != nil {
-			return nil, "", err
-		}
-		tmp := dir + "/" + tmpPrefix + randomString(16)
-		f, err := l.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		err := l.root.MkdirAll(dir, 0o755)
 		if err == nil {
-			return f, tmp, nil
+			tmp := dir + "/" + tmpPrefix + randomString(16)
+			var f *os.File
+			if f, err = l.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644); err == nil {
+				return f, tmp, nil
+			}
 		}
 		if !errors.Is(err, fs.ErrNotExist) || attempt >= 5 {
 			return nil, "", err
