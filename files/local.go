@@ -120,7 +120,10 @@ func (l *Local) Put(ctx context.Context, key string, r io.Reader, size int64, co
 // createTemp creates dir (and its parents) and a new temporary file in it.
 // A concurrent Delete may prune a freshly made, still empty directory
 // before the file exists, a parent even while MkdirAll is creating its
-// child, so either step failing for a missing directory is retried.
+// child; and a concurrent Put may recreate one between MkdirAll's look
+// and its mkdir, which then fails with EEXIST. Both steps are retried
+// for either race (for OpenFile, EEXIST would be a temp-name collision,
+// which a retry with a new name also cures).
 func (l *Local) createTemp(dir string) (*os.File, string, error) {
 	for attempt := 0; ; attempt++ {
 		err := l.root.MkdirAll(dir, 0o755)
@@ -131,7 +134,8 @@ func (l *Local) createTemp(dir string) (*os.File, string, error) {
 				return f, tmp, nil
 			}
 		}
-		if !errors.Is(err, fs.ErrNotExist) || attempt >= 5 {
+		racing := errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrExist)
+		if !racing || attempt >= 5 {
 			return nil, "", err
 		}
 	}
