@@ -722,7 +722,12 @@ func (sw *sweep) run(b *Broker, now time.Time) {
 		case pinger:
 			sw.pingers = append(sw.pingers, s)
 		case peerWatcher:
-			if checkPeers {
+			// A client written to since the last check is skipped: its
+			// next write or the one after fails once the peer has gone
+			// (the first draws a reset), and at the pace of a busy stream
+			// those ten thousand system calls a second would slow the
+			// fan-out they compete with.
+			if checkPeers && n-c.lastWrite.Load() >= int64(peerCheckInterval) {
 				sw.watched = append(sw.watched, watchedClient{c, s})
 			}
 		}

@@ -91,6 +91,10 @@ type client struct {
 	// and for good once that goroutine has ended the sink.
 	out      atomic.Pointer[sink]
 	flushing atomic.Bool
+	// batch is the flush goroutine's buffer for the frames it takes, kept
+	// from one flush to the next so a fan-out allocates none per client;
+	// only the goroutine that set flushing uses it.
+	batch []*frame
 
 	done      chan struct{} // closed when the broker ends the client
 	closeOnce sync.Once
@@ -142,6 +146,9 @@ func (c *client) closed() bool {
 	}
 }
 
+// maxKeptBatch bounds the frame slices a client keeps between flushes.
+const maxKeptBatch = 32
+
 // sendQueue is a bounded FIFO of frames. Unlike a buffered channel of
 // SendBuffer slots it holds no memory while the client is idle, and the
 // flush goroutine takes every pending frame at once so a burst costs one
@@ -169,7 +176,7 @@ func (q *sendQueue) take(buf []*frame) []*frame {
 	q.mu.Lock()
 	buf = append(buf[:0], q.frames...)
 	clear(q.frames)
-	if cap(q.frames) > 32 {
+	if cap(q.frames) > maxKeptBatch {
 		// Let a burst's large backing array go instead of keeping it for
 		// the life of an idle connection.
 		q.frames = nil

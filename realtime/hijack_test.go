@@ -3,6 +3,7 @@ package realtime
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -190,6 +191,40 @@ func TestSSEPeerCloseDetected(t *testing.T) {
 	if got := stays.chunk(); !strings.Contains(got, "event:posts/*") {
 		t.Fatalf("got %q", got)
 	}
+}
+
+// TestSSEPeerCloseDetectedWhileBusy: the sweeper skips the peer check of a
+// client written to since the last one; a closed peer that keeps getting
+// events is then removed by a failed write, as soon.
+func TestSSEPeerCloseDetectedWhileBusy(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	addr := e.srv.Listener.Addr().String()
+	gone, stays := openRaw(t, addr), openRaw(t, addr)
+	e.subscribe(t, "", gone.id, "posts/*")
+	e.subscribe(t, "", stays.id, "posts/*")
+	go func() { _, _ = io.Copy(io.Discard, stays.r) }()
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		tick := time.NewTicker(peerCheckInterval / 4)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				_ = e.b.Publish(context.Background(), Event{CollectionID: "pbc_posts", CollectionName: "posts", RecordID: "r1", Action: "update", Data: json.RawMessage(`{}`)})
+			}
+		}
+	}()
+	time.Sleep(peerCheckInterval / 2)
+	start := time.Now()
+	gone.conn.Close()
+	eventually(t, 3*peerCheckInterval+time.Second, "the closed client to be removed", func() bool {
+		return e.b.Stats().SSEClients == 1
+	})
+	t.Logf("removed %v after the peer closed", time.Since(start).Round(time.Millisecond))
 }
 
 // TestSSEPeerSendsBytes: stray bytes from the client (it should send none

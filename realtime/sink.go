@@ -78,9 +78,10 @@ func (b *Broker) kick(c *client) {
 // c.flushing set, so no flush goroutine ever starts for c again.
 func (b *Broker) flush(c *client) {
 	s := *c.out.Load()
-	var batch []*frame
+	batch := c.batch
 	for {
 		if c.closed() {
+			c.batch = nil
 			c.q.drop()
 			s.end(c.closeReason())
 			b.sinks.Done()
@@ -102,6 +103,11 @@ func (b *Broker) flush(c *client) {
 		// Stand down. A push (or remove) between the take above and the
 		// Store saw c.flushing set and started nothing: look again, and
 		// carry on only if no other flush goroutine took over meanwhile.
+		if cap(batch) <= maxKeptBatch {
+			c.batch = batch
+		} else {
+			c.batch = nil // a burst's array: not for the life of the client
+		}
 		c.flushing.Store(false)
 		if !c.q.pending() && !c.closed() || !c.flushing.CompareAndSwap(false, true) {
 			return
