@@ -75,7 +75,7 @@ func (s *Store) Replace(ctx context.Context, list []*schema.Collection, fill fun
 				continue
 			}
 			c := in.Clone()
-			if !schema.ValidID(c.ID) || combined.byID[c.ID] != nil {
+			if !schema.ValidSchemaID(c.ID) || combined.byID[c.ID] != nil {
 				return fmt.Errorf("replace: collection %s: invalid or duplicate id %q", c.Name, c.ID)
 			}
 			prepared = append(prepared, c)

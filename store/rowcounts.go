@@ -39,7 +39,9 @@ func (s *Store) keepRowCount(ctx context.Context, tx *sql.Tx, c *schema.Collecti
 	if !s.keepsRowCounts() || c.IsView() {
 		return nil
 	}
-	if !schema.ValidID(c.ID) {
+	if !schema.ValidSchemaID(c.ID) {
+		// Checked where the collection entered the schema; the id is
+		// spliced into trigger names and a string literal below.
 		return fmt.Errorf("row count of %s: invalid collection id %q", c.Name, c.ID)
 	}
 	table, id := quote(c.Name), "'"+strings.ReplaceAll(c.ID, "'", "''")+"'"

@@ -183,3 +183,46 @@ func mustJSON(t *testing.T, v any) string {
 	}
 	return string(b)
 }
+
+// TestCollectionIDWithCapitals: a collection id may hold capitals (as
+// PocketBase's `^\w+$` allows); creating, importing and replacing such a
+// collection keeps its row count like any other (it was refused with a
+// plain error, a 500, by a check meant for record ids).
+func TestCollectionIDWithCapitals(t *testing.T) {
+	t.Parallel()
+	testenv.Run(t, func(t *testing.T, b testenv.Backend) {
+		ctx := context.Background()
+		st := openStore(t, b, store.Config{})
+		coll := func(id, name string) *schema.Collection {
+			var c schema.Collection
+			def := fmt.Sprintf(`{"id": %q, "name": %q, "type": "base", "fields": [{"name": "n", "type": "number"}]}`, id, name)
+			if err := json.Unmarshal([]byte(def), &c); err != nil {
+				t.Fatal(err)
+			}
+			return &c
+		}
+		created, err := st.SaveCollection(ctx, coll("Posts_ID1", "posts"))
+		if err != nil {
+			t.Fatalf("create: %v", err)
+		}
+		if created.ID != "Posts_ID1" {
+			t.Fatalf("id %q", created.ID)
+		}
+		if err := st.ImportCollections(ctx, []*schema.Collection{coll("Notes_ID2", "notes")}, false); err != nil {
+			t.Fatalf("import: %v", err)
+		}
+		for _, id := range []string{"Posts_ID1", "Notes_ID2"} {
+			c := st.Schema().Lookup(id)
+			if c == nil {
+				t.Fatalf("%s not in the schema", id)
+			}
+			if err := st.Tx(ctx, func(tx *store.Tx) error { return tx.Insert(ctx, newRecord(c, map[string]any{"n": 1})) }); err != nil {
+				t.Fatalf("insert into %s: %v", c.Name, err)
+			}
+			page, err := st.List(ctx, store.ListQuery{Collection: c, Page: 1, PerPage: 5})
+			if err != nil || page.TotalItems != 1 {
+				t.Fatalf("list %s: total %v, err %v", c.Name, page, err)
+			}
+		}
+	})
+}
