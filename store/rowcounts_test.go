@@ -186,8 +186,8 @@ func mustJSON(t *testing.T, v any) string {
 
 // TestCollectionIDWithCapitals: a collection id may hold capitals (as
 // PocketBase's `^\w+$` allows); creating, importing and replacing such a
-// collection keeps its row count like any other (it was refused with a
-// plain error, a 500, by a check meant for record ids).
+// collection keeps its row count like any other (they were refused with
+// a plain error, a 500, by checks meant for record ids).
 func TestCollectionIDWithCapitals(t *testing.T) {
 	t.Parallel()
 	testenv.Run(t, func(t *testing.T, b testenv.Backend) {
@@ -223,6 +223,24 @@ func TestCollectionIDWithCapitals(t *testing.T) {
 			if err != nil || page.TotalItems != 1 {
 				t.Fatalf("list %s: total %v, err %v", c.Name, page, err)
 			}
+		}
+		// A restore replaces the schema with the archive's collections.
+		err = st.Replace(ctx, []*schema.Collection{coll("Restored_ID3", "restored")}, func(r *store.Replacement) error {
+			c := r.Collection("Restored_ID3")
+			if c == nil {
+				return errors.New("not in the replacement")
+			}
+			return r.Records(ctx, c, []*schema.Record{newRecord(c, map[string]any{"n": 2})})
+		})
+		if err != nil {
+			t.Fatalf("replace: %v", err)
+		}
+		c := st.Schema().Lookup("Restored_ID3")
+		if c == nil || st.Schema().Lookup("Posts_ID1") != nil {
+			t.Fatal("the schema was not replaced")
+		}
+		if page, err := st.List(ctx, store.ListQuery{Collection: c, Page: 1, PerPage: 5}); err != nil || page.TotalItems != 1 {
+			t.Fatalf("list restored: total %v, err %v", page, err)
 		}
 	})
 }
