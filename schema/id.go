@@ -10,10 +10,7 @@ const idAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
 // IDLength is the length of generated record and collection ids.
 const IDLength = 15
 
-var (
-	idPattern       = regexp.MustCompile(`^[a-z0-9_]+$`)
-	schemaIDPattern = regexp.MustCompile(`^[a-zA-Z0-9_]{1,100}$`)
-)
+var schemaIDPattern = regexp.MustCompile(`^[a-zA-Z0-9_]{1,100}$`)
 
 // NewID returns a random IDLength-character id of [a-z0-9], as PocketBase does.
 func NewID() string { return RandomString(IDLength, idAlphabet) }
@@ -43,7 +40,19 @@ func RandomString(n int, alphabet string) string {
 // ValidID reports whether s can be a record id: 1–100 characters of [a-z0-9_].
 // Ids reach SQL only as bound parameters; this check keeps garbage out of
 // URLs, file paths and error messages.
-func ValidID(s string) bool { return len(s) > 0 && len(s) <= 100 && idPattern.MatchString(s) }
+// It runs several times per write, inside the writer's turn, so it is a
+// loop rather than a regular expression.
+func ValidID(s string) bool {
+	if len(s) == 0 || len(s) > 100 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
 
 // ValidSchemaID reports whether s can be the id of a collection or a field:
 // 1–100 characters of [a-zA-Z0-9_] (PocketBase's `^\w+$`, which covers the
