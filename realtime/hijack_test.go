@@ -194,8 +194,9 @@ func TestSSEPeerCloseDetected(t *testing.T) {
 }
 
 // TestSSEPeerCloseDetectedWhileBusy: the sweeper skips the peer check of a
-// client written to since the last one; a closed peer that keeps getting
-// events is then removed by a failed write, as soon.
+// client written to within the last second, so a closed peer that keeps
+// getting events must be removed by a failed write instead, within the
+// same bound as an idle one.
 func TestSSEPeerCloseDetectedWhileBusy(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
